@@ -1,0 +1,1 @@
+"""The four Partnership Pulse services, one package each, all of the same shape."""

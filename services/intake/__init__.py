@@ -1,0 +1,1 @@
+"""Intake: the front door (MASH) — contacts about children, acknowledgement, decisions, clocks."""

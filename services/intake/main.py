@@ -1,0 +1,29 @@
+"""Intake's application factory: `pulse run intake`, or uvicorn with --factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.intake import api, handlers
+from services.intake.settings import IntakeSettings
+from shared.service import ServiceSpec, build_app
+from shared.settings import load_settings
+from shared.topics import Topics
+
+SETTINGS = IntakeSettings
+
+
+def spec(topics: Topics) -> ServiceSpec:
+    return ServiceSpec(
+        title="Partnership Pulse — intake",
+        description="The front door: contacts about children, acknowledgement, MASH decisions.",
+        consumes=[topics.intake_inbound],
+        produces=[topics.intake_events],
+        setup=handlers.setup,
+        routers=[api.router],
+    )
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or load_settings(IntakeSettings)
+    return build_app(spec(Topics(settings.topic_prefix)), settings)

@@ -1,0 +1,1 @@
+"""Reporting: partnership metrics from every service's canonical events."""

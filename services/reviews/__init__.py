@@ -1,0 +1,1 @@
+"""Reviews: serious incidents, rapid reviews, practice reviews, audits and their action plans."""

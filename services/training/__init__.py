@@ -1,0 +1,1 @@
+"""Training: the multi-agency training curriculum: learners, enrolments, completions."""

@@ -1,0 +1,110 @@
+"""The event envelope: CloudEvents 1.0 in structured JSON mode, the one shape on every topic.
+
+Encoding and spec validation are the CloudEvents SDK's; this module adds what the project
+requires on top: a `partnership` extension and a `time` on every event, and ids that are
+stable when an event is derived from another (so a re-published event is the same event).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.rejections import Rejected
+
+_FORMAT = JSONFormat()
+_NAMESPACE = uuid.UUID("6f1c9a52-5b7e-4d36-9a4e-2f52b0c7e1a1")
+CONTENT_TYPE = "application/cloudevents+json"
+
+
+class Envelope(BaseModel):
+    """One CloudEvent. `data` is validated separately against the model registered for `type`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(min_length=1, max_length=128)
+    source: str = Field(min_length=1, max_length=256)
+    type: str = Field(min_length=1, max_length=128)
+    time: datetime
+    subject: str | None = Field(default=None, max_length=128)
+    partnership: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    datacontenttype: str = "application/json"
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+def new_event(
+    *,
+    type: str,
+    source: str,
+    partnership: str,
+    data: dict[str, Any],
+    subject: str | None = None,
+    time: datetime | None = None,
+    id: str | None = None,
+) -> Envelope:
+    return Envelope(
+        id=id or str(uuid.uuid4()),
+        source=source,
+        type=type,
+        time=time or datetime.now(UTC),
+        subject=subject,
+        partnership=partnership,
+        data=data,
+    )
+
+
+def derived_id(cause_id: str, type: str) -> str:
+    """The id of the event of `type` caused by event `cause_id`: the same every time, so an
+    event re-published after a crash is recognised downstream as the one already seen."""
+    return str(uuid.uuid5(_NAMESPACE, f"{cause_id}/{type}"))
+
+
+def encode(event: Envelope) -> bytes:
+    attributes = event.model_dump(mode="python", exclude={"data"}, exclude_none=True)
+    return _FORMAT.write(CloudEvent(attributes=attributes, data=event.data))
+
+
+def _strict_factory(attributes: dict[str, Any], data: Any) -> CloudEvent:
+    # The SDK fills a missing id or time with a fresh one; an id invented on receipt would
+    # make every redelivery a new event, so both must come from the sender.
+    missing = [name for name in ("id", "time") if not attributes.get(name)]
+    if missing:
+        raise Rejected("invalid-envelope", f"missing required attribute(s): {', '.join(missing)}")
+    return CloudEvent(attributes=attributes, data=data)
+
+
+def decode(raw: bytes | None) -> Envelope:
+    """Bytes from Kafka or HTTP to an envelope, or `Rejected` saying what is wrong."""
+    if not raw:
+        raise Rejected("undecodable", "empty message")
+    try:
+        ce = _FORMAT.read(_strict_factory, raw)
+    except Rejected:
+        raise
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise Rejected("undecodable", f"not a CloudEvents JSON document: {exc}") from None
+    except Exception as exc:  # the SDK raises its own error classes for spec violations
+        raise Rejected("invalid-envelope", str(exc)) from None
+    attributes = dict(ce.get_attributes())
+    data = ce.get_data()
+    if not isinstance(data, dict):
+        raise Rejected("invalid-envelope", "data must be a JSON object")
+    try:
+        return Envelope(**attributes, data=data)
+    except ValidationError as exc:
+        raise Rejected("invalid-envelope", describe(exc)) from None
+
+
+def describe(exc: ValidationError) -> str:
+    """A pydantic error as one line naming each bad field."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)

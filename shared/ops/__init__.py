@@ -1,0 +1,1 @@
+"""Operator tooling behind the `pulse` command: the local stack, running services, docs."""

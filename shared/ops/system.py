@@ -1,0 +1,129 @@
+"""The whole system for `make run` / `make stop`: infrastructure (from the environment, Docker,
+or the local stack) and the four services as background processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from shared.ops import processes, stack
+from shared.ops.paths import REPO, state_dir
+
+SERVICES = {"intake": 8001, "reviews": 8002, "training": 8003, "reporting": 8004}
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Infra:
+    kafka_bootstrap_servers: str
+    mongodb_url: str
+    origin: str  # environment | docker | local
+
+
+def docker_available() -> bool:
+    """A reachable Docker engine, not just the client."""
+    if os.environ.get("PULSE_NO_DOCKER") or shutil.which("docker") is None:
+        return False
+    try:
+        result = subprocess.run(
+            ["docker", "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0 and bool(result.stdout.strip())
+
+
+def infra_from_env() -> Infra | None:
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    mongo = os.environ.get("MONGODB_URL")
+    if kafka and mongo:
+        return Infra(kafka, mongo, "environment")
+    return None
+
+
+def health(port: int, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=timeout) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
+
+
+def _print_urls(say: Say) -> None:
+    for name, port in SERVICES.items():
+        say(
+            f"{name:<10} http://127.0.0.1:{port}/health   http://127.0.0.1:{port}/metrics   "
+            f"http://127.0.0.1:{port}/docs"
+        )
+
+
+def start(say: Say = print) -> None:
+    started = time.monotonic()
+    infra = infra_from_env()
+    if infra is None and docker_available():
+        say(
+            "Docker engine found: starting docker-compose.yml (Kafka, MongoDB, services, "
+            "Prometheus, Grafana)..."
+        )
+        subprocess.run(["docker", "compose", "up", "-d", "--build", "--wait"], cwd=REPO, check=True)
+        _print_urls(say)
+        say("prometheus http://127.0.0.1:9090   grafana http://127.0.0.1:3000")
+        return
+    if infra is None:
+        say("No Docker engine and no KAFKA_BOOTSTRAP_SERVERS/MONGODB_URL: using the local stack.")
+        cfg = stack.up(say=say)
+        infra = Infra(cfg.bootstrap_servers, cfg.mongodb_url, "local")
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+        "MONGODB_URL": infra.mongodb_url,
+    }
+    for name in SERVICES:
+        if processes.running_pid(name) is None:
+            processes.start(name, [sys.executable, "-m", "shared.ops.cli", "run", name], env=env)
+    deadline = time.monotonic() + 90
+    pending = dict(SERVICES)
+    while pending and time.monotonic() < deadline:
+        for name, port in list(pending.items()):
+            if health(port):
+                pending.pop(name)
+            elif processes.running_pid(name) is None:
+                tail = processes.log_file(name).read_text(errors="replace").splitlines()[-20:]
+                raise SystemExit(f"{name} exited during start-up:\n" + "\n".join(tail))
+        time.sleep(0.5)
+    if pending:
+        raise SystemExit(f"not healthy after 90s: {', '.join(pending)}; logs in {state_dir()}/logs")
+    _print_urls(say)
+    say(
+        f"all four services healthy in {time.monotonic() - started:.1f}s "
+        f"(infrastructure: {infra.origin}); logs in {state_dir() / 'logs'}; `make stop` ends it."
+    )
+
+
+def stop(say: Say = print) -> None:
+    if infra_from_env() is None and docker_available():
+        subprocess.run(["docker", "compose", "down"], cwd=REPO, check=True)
+        return
+    for name in SERVICES:
+        if processes.stop(name, timeout=40):
+            say(f"{name} stopped")
+    stack.down(say)
+
+
+def status() -> dict[str, str]:
+    result = {}
+    for name, port in SERVICES.items():
+        pid = processes.running_pid(name)
+        if pid is None:
+            result[name] = "stopped"
+        else:
+            result[name] = f"{'healthy' if health(port) else 'unhealthy'} pid={pid} :{port}"
+    return result

@@ -1,0 +1,136 @@
+"""The shape every service process shares: settings, broker, database, metrics, HTTP.
+
+A service module describes itself as a `ServiceSpec` (its subscriptions, HTTP routers,
+background jobs, indexes); `build_app` turns that into a FastAPI application whose lifespan
+opens the database and Kafka connections and closes them on shutdown. Nothing here does I/O
+until the application starts, so building an app (for docs, for tests) is free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.consumer import DeadLetters
+from shared.events import Envelope
+from shared.kafka import create_broker, ensure_topics, publish_events
+from shared.mongo import Document, create_client
+from shared.observability import PlumbingMetrics, health_router, metrics_router
+from shared.rejections import Rejected
+from shared.settings import ServiceSettings
+from shared.topics import Topics, dlq
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """What handlers and routes use at run time. The database exists only while the app runs."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.service = settings.service_name
+        self.topics = Topics(settings.topic_prefix)
+        self.registry = CollectorRegistry()
+        self.metrics = PlumbingMetrics(self.registry)
+        self.broker: KafkaBroker = create_broker(
+            settings.kafka_bootstrap_servers,
+            client_id=self.service,
+            registry=self.registry,
+            graceful_timeout=settings.graceful_timeout_s,
+        )
+        self.dead_letters = DeadLetters(self.broker, self.service, self.metrics)
+        self._client: AsyncMongoClient[Document] | None = None
+
+    @property
+    def db(self) -> AsyncDatabase[Document]:
+        if self._client is None:
+            raise RuntimeError("the database is opened when the service starts")
+        return self._client[self.settings.database_name()]
+
+    async def publish(self, topic: str, events: Sequence[Envelope]) -> None:
+        await publish_events(self.broker, topic, events)
+
+    async def open_database(self) -> None:
+        self._client = create_client(self.settings.mongodb_url, app_name=self.service)
+        await self._client.admin.command("ping")
+
+    async def close_database(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
+Job = Callable[[Runtime], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class ServiceSpec:
+    """Everything that makes one service different from another."""
+
+    title: str
+    description: str
+    consumes: Sequence[str] = ()
+    produces: Sequence[str] = ()
+    setup: Callable[[Runtime], None] | None = None  # registers subscribers on runtime.broker
+    routers: Sequence[Callable[[Runtime], APIRouter]] = ()
+    on_start: Sequence[Job] = ()  # e.g. index creation, after the database is open
+    background: Sequence[Job] = ()  # long-running loops (sweeps), cancelled on shutdown
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    runtime = Runtime(settings)
+    if spec.setup is not None:
+        spec.setup(runtime)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.open_database()
+        for job in spec.on_start:
+            await job(runtime)
+        topics = [*spec.consumes, *spec.produces, *(dlq(t) for t in spec.consumes)]
+        await ensure_topics(settings.kafka_bootstrap_servers, topics)
+        await runtime.broker.start()
+        tasks = [asyncio.create_task(job(runtime)) for job in spec.background]
+        log.info("%s started: consuming %s", runtime.service, ", ".join(spec.consumes) or "-")
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            # Stops fetching, waits up to graceful_timeout for the batch in hand, commits it.
+            await runtime.broker.stop()
+            await runtime.close_database()
+            log.info("%s stopped", runtime.service)
+
+    app = FastAPI(title=spec.title, description=spec.description, lifespan=lifespan)
+    app.state.runtime = runtime
+
+    async def database_answers() -> object:
+        return await runtime.db.command("ping")
+
+    async def kafka_answers() -> object:
+        return await runtime.broker.ping(timeout=2.0)
+
+    app.include_router(health_router({"kafka": kafka_answers, "database": database_answers}))
+    app.include_router(metrics_router(runtime.registry))
+    for make_router in spec.routers:
+        app.include_router(make_router(runtime))
+
+    @app.exception_handler(Rejected)
+    async def rejected(request: Request, exc: Rejected) -> JSONResponse:
+        return JSONResponse({"error": exc.reason, "detail": exc.detail}, status_code=exc.status)
+
+    return app

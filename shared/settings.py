@@ -1,0 +1,60 @@
+"""Settings read from the environment, with start-up errors a person can act on."""
+
+from __future__ import annotations
+
+import sys
+from typing import TypeVar
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+S = TypeVar("S", bound="ServiceSettings")
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs. Required values have no default so that a missing one stops
+    the service at start instead of failing later on first use."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = Field(
+        description="Kafka bootstrap servers, host:port[,host:port]"
+    )
+    mongodb_url: str = Field(description="MongoDB connection string, mongodb://host:port/")
+    mongodb_database: str = Field(default="", description="database name; pulse_<service> if empty")
+    topic_prefix: str = Field(
+        default="", description="prefix for every topic name (tests, tenants)"
+    )
+    consumer_group: str = Field(default="", description="consumer group; pulse-<service> if empty")
+    http_host: str = Field(default="127.0.0.1", description="address the HTTP server binds")
+    http_port: int = Field(default=8000, description="HTTP port for the API, /health and /metrics")
+    log_level: str = Field(default="INFO", description="Python logging level")
+    consumer_batch_size: int = Field(default=500, ge=1, description="max records per batch")
+    handler_retries: int = Field(
+        default=3, ge=0, description="retries of a failing event before it is dead-lettered"
+    )
+    graceful_timeout_s: float = Field(
+        default=30.0, gt=0, description="how long a stopping service waits for a running batch"
+    )
+
+    service_name: str = "pulse"
+
+    def database_name(self) -> str:
+        return self.mongodb_database or f"pulse_{self.service_name}"
+
+    def group_id(self) -> str:
+        return self.consumer_group or f"{self.topic_prefix}pulse-{self.service_name}"
+
+
+def load_settings(cls: type[S], **overrides: object) -> S:
+    """Build settings from the environment; on a missing or bad value, exit with a message
+    naming each environment variable instead of a pydantic traceback."""
+    try:
+        return cls(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = [f"{cls.__name__}: the service cannot start:"]
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper()
+            lines.append(f"  {name}: {err['msg']}")
+        sys.stderr.write("\n".join(lines) + "\n")
+        raise SystemExit(2) from None

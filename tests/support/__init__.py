@@ -1,0 +1,1 @@
+"""Helpers for the test suite: infrastructure, Kafka reading, services in-process."""

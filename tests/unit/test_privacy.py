@@ -1,0 +1,32 @@
+"""Children's personal data is refused wherever it appears in a payload."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.privacy import personal_data_findings, refuse_personal_data
+from shared.rejections import Rejected
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["name", "firstName", "first_name", "Surname", "dob", "date_of_birth", "DateOfBirth",
+     "address", "postcode", "post_code", "nhs_number", "NHSNumber", "email"],
+)
+def test_personal_data_fields_are_refused_at_any_depth(field: str) -> None:
+    payload = {"child": {"details": [{field: "x"}]}}
+    with pytest.raises(Rejected) as caught:
+        refuse_personal_data(payload)
+    assert caught.value.reason == "personal-data"
+    assert field in caught.value.detail
+
+
+@pytest.mark.parametrize("value", ["9434765919", "943 476 5919", "note: 943-476-5919 seen"])
+def test_nhs_number_shaped_values_are_refused_in_any_string(value: str) -> None:
+    findings = personal_data_findings({"notes": [value]})
+    assert findings == ["notes[0]: value shaped like an NHS number"]
+
+
+@pytest.mark.parametrize("value", ["C-12345", "94347659190123", "2026-11-23T10:00:00Z", "12345"])
+def test_ordinary_values_pass(value: str) -> None:
+    assert personal_data_findings({"ref": value, "child_ref": "AB/123", "age_band": "5-9"}) == []
