@@ -103,6 +103,26 @@ def stack_status() -> None:
         typer.echo(f"{name:<10} {state}")
 
 
+@app.command()
+def docs(
+    check: Annotated[bool, typer.Option(help="fail if the generated docs are out of date")] = False,
+) -> None:
+    """Generate docs/events.md, docs/asyncapi/*.json and docs/openapi/*.json from the code."""
+    from shared.ops import docs as generator
+
+    if check:
+        stale = generator.stale()
+        for path in stale:
+            typer.echo(f"out of date: {path}", err=True)
+        if stale:
+            typer.echo("run `make docs` and commit the result", err=True)
+            raise typer.Exit(1)
+        typer.echo("docs are up to date")
+        return
+    for path in generator.write():
+        typer.echo(f"wrote {path}")
+
+
 def main() -> None:
     app()
 
