@@ -31,7 +31,7 @@ from faststream.middlewares import AckPolicy
 from shared.mongo import is_transient as is_transient_db
 from shared.observability import PlumbingMetrics
 from shared.rejections import Rejected
-from shared.topics import dlq
+from shared.topics import agency_of, dlq, inbound_pattern
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -65,7 +65,15 @@ class DeadLetters:
         self._service = service
         self._metrics = metrics
 
-    async def send(self, record: ConsumerRecord[Any, Any], reason: str, error: str) -> None:
+    async def send(
+        self,
+        record: ConsumerRecord[Any, Any],
+        reason: str,
+        error: str,
+        *,
+        topic: str | None = None,
+    ) -> None:
+        """Dead-letter `record` to `topic` (default `<record's topic>.dlq`)."""
         headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or ())}
         headers.update(
             {
@@ -79,7 +87,7 @@ class DeadLetters:
             }
         )
         await self._broker.publish(
-            record.value or b"", topic=dlq(record.topic), key=record.key, headers=headers
+            record.value or b"", topic=topic or dlq(record.topic), key=record.key, headers=headers
         )
         self._metrics.dead_lettered.labels(self._service, record.topic, reason).inc()
         log.warning(
@@ -124,14 +132,42 @@ class Subscription(Generic[T]):
     retries: int = 3
     backoff_s: float = 0.2
     transient_pause_s: float = 2.0
+    # Inbound topics: also consume every agency's own topic `<topic>.<agency>` and refuse a
+    # record there whose CloudEvents `source` is not `agency/<agency>`.
+    agency_topics: bool = False
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str, error: str) -> None:
+        # Every agency topic of an inbound topic shares the inbound topic's dead-letter topic.
+        await self.dead_letters.send(record, reason, error, topic=dlq(self.topic))
+
+    def _bound(self, record: ConsumerRecord[Any, Any], item: T) -> T:
+        if not self.agency_topics:
+            return item
+        agency = agency_of(self.topic, record.topic)
+        source = getattr(getattr(item, "envelope", None), "source", None)
+        if agency is not None and source != f"agency/{agency}":
+            log.warning(
+                "refused %s[%s]@%s: source %r written to agency %s's topic",
+                record.topic,
+                record.partition,
+                record.offset,
+                source,
+                agency,
+            )
+            raise Rejected(
+                "forbidden-source",
+                f"a record on {record.topic} must have source 'agency/{agency}', not {source!r}",
+                status=403,
+            )
+        return item
 
     async def run(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         good: list[Delivery[T]] = []
         for record in records:
             try:
-                good.append(Delivery(self.decode(record), record))
+                good.append(Delivery(self._bound(record, self.decode(record)), record))
             except Rejected as exc:
-                await self.dead_letters.send(record, exc.reason, exc.detail)
+                await self._dead_letter(record, exc.reason, exc.detail)
         if good:
             await self._handle(good)
         self.metrics.consumed.labels(self.service, self.topic).inc(len(records))
@@ -161,12 +197,12 @@ class Subscription(Generic[T]):
                 except Exception as exc:
                     error = exc
             if isinstance(error, Rejected):
-                await self.dead_letters.send(delivery.record, error.reason, error.detail)
+                await self._dead_letter(delivery.record, error.reason, error.detail)
                 return
             if is_transient(error):
                 await self._pause(error)
             if attempts >= self.retries:
-                await self.dead_letters.send(
+                await self._dead_letter(
                     delivery.record, "handler-failed", f"{type(error).__name__}: {error}"
                 )
                 return
@@ -193,8 +229,12 @@ def subscribe(
 ) -> None:
     """Register `subscription` on `broker` as an at-least-once batch subscriber."""
 
+    topics = () if subscription.agency_topics else (subscription.topic,)
+    pattern = inbound_pattern(subscription.topic) if subscription.agency_topics else None
+
     @broker.subscriber(
-        subscription.topic,
+        *topics,
+        pattern=pattern,
         group_id=group_id,
         batch=True,
         max_records=batch_size,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable, Sequence
@@ -42,8 +43,10 @@ def create_broker(
 
 
 async def publish_events(broker: KafkaBroker, topic: str, events: Iterable[Envelope]) -> None:
-    """Publish and wait until Kafka has each record: a caller may commit its input after this."""
-    for event in events:
+    """Publish in order and wait until Kafka has every record: a caller may commit its input
+    after this. Records are handed to the producer one after another without waiting, so they
+    travel in batches; the confirmations are awaited together at the end."""
+    pending = [
         await broker.publish(
             encode(event),
             topic=topic,
@@ -53,7 +56,11 @@ async def publish_events(broker: KafkaBroker, topic: str, events: Iterable[Envel
                 "ce_type": event.type,
                 "ce_partnership": event.partnership,
             },
+            no_confirm=True,
         )
+        for event in events
+    ]
+    await asyncio.gather(*pending)
 
 
 async def ensure_topics(

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -22,7 +23,9 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.consumer import DeadLetters
+from shared import audit
+from shared.auth import KeyStore, Principal, middleware
+from shared.consumer import DeadLetters, Delivery
 from shared.events import Envelope
 from shared.kafka import create_broker, ensure_topics, publish_events
 from shared.mongo import Document, create_client
@@ -57,6 +60,30 @@ class Runtime:
         if self._client is None:
             raise RuntimeError("the database is opened when the service starts")
         return self._client[self.settings.database_name()]
+
+    async def audit_http(self, principal: Principal, accepted: list[tuple[str, str]]) -> None:
+        await audit.record(
+            self.db,
+            [
+                audit.entry(eid, principal.agency, principal.id, "http", self.service)
+                for eid, _ in accepted
+            ],
+        )
+
+    async def audit_kafka(self, batch: Sequence[Delivery[Any]]) -> None:
+        """Audit accepted inbound records: the writer is the agency whose topic it is, or the
+        event's own source on the partnership's trusted bare topic."""
+        entries = []
+        for delivery in batch:
+            envelope = getattr(delivery.item, "envelope", None)
+            if envelope is None:
+                continue
+            topic = delivery.record.topic
+            agency = envelope.source.removeprefix("agency/")
+            entries.append(
+                audit.entry(envelope.id, agency, f"kafka:{topic}", "kafka", self.service)
+            )
+        await audit.record(self.db, entries)
 
     async def publish(self, topic: str, events: Sequence[Envelope]) -> None:
         await publish_events(self.broker, topic, events)
@@ -117,6 +144,12 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
 
     app = FastAPI(title=spec.title, description=spec.description, lifespan=lifespan)
     app.state.runtime = runtime
+    if settings.auth_disabled:
+        keys = None
+        log.warning("%s: authentication is OFF (AUTH_DISABLED=true)", runtime.service)
+    else:
+        keys = KeyStore.from_file(Path(settings.api_keys_file))
+    app.middleware("http")(middleware(keys, runtime.audit_http))
 
     async def database_answers() -> object:
         return await runtime.db.command("ping")

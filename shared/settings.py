@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 S = TypeVar("S", bound="ServiceSettings")
@@ -37,7 +37,25 @@ class ServiceSettings(BaseSettings):
         default=30.0, gt=0, description="how long a stopping service waits for a running batch"
     )
 
+    api_keys_file: str = Field(
+        default="",
+        description="JSON file of hashed API keys (`pulse keys create`); required unless "
+        "AUTH_DISABLED is true",
+    )
+    auth_disabled: bool = Field(
+        default=False, description="true: accept HTTP writes without a key (local development)"
+    )
+
     service_name: str = "pulse"
+
+    @model_validator(mode="after")
+    def _authentication_is_a_decision(self) -> ServiceSettings:
+        if not self.api_keys_file and not self.auth_disabled:
+            raise ValueError(
+                "set API_KEYS_FILE to a key file (see `pulse keys create`), or AUTH_DISABLED=true "
+                "to run without authentication (local development only)"
+            )
+        return self
 
     def database_name(self) -> str:
         return self.mongodb_database or f"pulse_{self.service_name}"
@@ -54,7 +72,7 @@ def load_settings(cls: type[S], **overrides: object) -> S:
     except ValidationError as exc:
         lines = [f"{cls.__name__}: the service cannot start:"]
         for err in exc.errors():
-            name = "_".join(str(p) for p in err["loc"]).upper()
+            name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
             lines.append(f"  {name}: {err['msg']}")
         sys.stderr.write("\n".join(lines) + "\n")
         raise SystemExit(2) from None

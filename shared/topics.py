@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 DLQ_SUFFIX = ".dlq"
@@ -75,3 +76,30 @@ class Topics:
 
 def dlq(topic: str) -> str:
     return topic + DLQ_SUFFIX
+
+
+# Agencies write to their own inbound topic, `<inbound>.<agency>`, so that ACLs can let each
+# agency write only its own topic and the service can tell who wrote a record. The bare
+# `<inbound>` topic is for the partnership's own trusted systems.
+_AGENCY = r"[a-z0-9][a-z0-9-]{0,62}"
+
+
+def agency_topic(inbound: str, agency: str) -> str:
+    if not re.fullmatch(_AGENCY, agency) or agency == "dlq":
+        raise ValueError(f"not a valid agency code for a topic name: {agency!r}")
+    return f"{inbound}.{agency}"
+
+
+def inbound_pattern(inbound: str) -> str:
+    """Regex matching the bare inbound topic and every agency's, but not the dead-letter one."""
+    return rf"^{re.escape(inbound)}(\.(?!dlq$){_AGENCY})?$"
+
+
+def agency_of(inbound: str, topic: str) -> str | None:
+    """The agency whose topic this is; None for the bare inbound topic."""
+    if topic == inbound:
+        return None
+    prefix = inbound + "."
+    if topic.startswith(prefix):
+        return topic[len(prefix) :]
+    raise ValueError(f"{topic} is not an inbound topic of {inbound}")

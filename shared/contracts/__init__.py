@@ -109,10 +109,14 @@ class Inbound:
 
 def decode_inbound(raw: bytes | None, accepted: frozenset[str]) -> Inbound:
     """Bytes (from a Kafka record or an HTTP body) to an accepted inbound event, or `Rejected`."""
+    from shared.auth import check_source, note_accepted
     from shared.events import decode
 
     envelope = decode(raw)
-    return Inbound(envelope, parse_data(envelope, accepted))
+    check_source(envelope.source)
+    inbound = Inbound(envelope, parse_data(envelope, accepted))
+    note_accepted(envelope.id, envelope.source)
+    return inbound
 
 
 def accepted_types(service: str, direction: Direction = "inbound") -> frozenset[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -101,6 +102,33 @@ def stack_status() -> None:
     """Is the local stack running and answering?"""
     for name, state in local_stack.status().items():
         typer.echo(f"{name:<10} {state}")
+
+
+keys_app = typer.Typer(
+    help="API keys: each names an agency; only hashes are stored.", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    key_id: Annotated[str, typer.Option("--id", help="a name for the key, e.g. police-ingest")],
+    agency: Annotated[str, typer.Option(help="the agency the key submits as")],
+    file: Annotated[Path, typer.Option(help="the key file (API_KEYS_FILE) to add it to")],
+    staff: Annotated[bool, typer.Option(help="may read unsuppressed figures")] = False,
+) -> None:
+    """Create a key, add its hash to the key file, and print the key once."""
+    import json
+
+    from shared.auth import AGENCY, STAFF, new_key_entry
+
+    entries = json.loads(file.read_text()) if file.exists() else []
+    if any(e["id"] == key_id for e in entries):
+        typer.echo(f"error: {file} already has a key {key_id!r}", err=True)
+        raise typer.Exit(1)
+    key, entry = new_key_entry(key_id, agency, [AGENCY, STAFF] if staff else [AGENCY])
+    file.write_text(json.dumps([*entries, entry], indent=2))
+    typer.echo(key)
 
 
 @app.command()

@@ -27,7 +27,8 @@ def _app(service: str) -> Any:
     module = importlib.import_module(f"services.{service}.main")
     # Placeholder addresses: building an app opens no connection.
     settings = module.SETTINGS(
-        kafka_bootstrap_servers="kafka:9092", mongodb_url="mongodb://mongodb:27017/"
+        kafka_bootstrap_servers="kafka:9092", mongodb_url="mongodb://mongodb:27017/",
+        auth_disabled=True,
     )
     return module.create_app(settings)
 
@@ -114,7 +115,9 @@ def _message(contract: Contract) -> dict[str, Any]:
 def asyncapi(service: str) -> dict[str, Any]:
     app = _app(service)
     spec: dict[str, Any] = (
-        AsyncAPI(app.state.runtime.broker, title=app.title, version=VERSION, description=app.description)
+        AsyncAPI(
+            app.state.runtime.broker, title=app.title, version=VERSION, description=app.description
+        )
         .to_specification()
         .to_jsonable()
     )
@@ -139,8 +142,11 @@ def asyncapi(service: str) -> dict[str, Any]:
             for existing in [k for k, v in channels.items() if v.get("address") == topic]:
                 channels.pop(existing)
                 operations.pop(existing, None)
-            channels[key] = {"address": topic, "messages": refs,
-                             "bindings": {"kafka": {"topic": topic, "bindingVersion": "0.4.0"}}}
+            channels[key] = {
+                "address": topic,
+                "messages": refs,
+                "bindings": {"kafka": {"topic": topic, "bindingVersion": "0.4.0"}},
+            }
             operations[key] = {
                 "action": action,
                 "channel": {"$ref": f"#/channels/{key}"},
@@ -168,7 +174,11 @@ _STACK_VARIABLES = [
     ("PULSE_FERRETDB_PORT", "27027", "local stack: FerretDB (MongoDB wire) port"),
     ("PULSE_KAFKA_HEAP", "1g", "local stack: Kafka JVM heap"),
     ("PULSE_STATE_DIR", "./.pulse", "local stack data, logs and pid files"),
-    ("PULSE_CACHE_DIR", "~/.cache/partnership-pulse", "built FerretDB and Kafka jars, shared by clones"),
+    (
+        "PULSE_CACHE_DIR",
+        "~/.cache/partnership-pulse",
+        "built FerretDB and Kafka jars, shared by clones",
+    ),
     ("PULSE_NO_DOCKER", "(unset)", "set to 1 to ignore a reachable Docker engine"),
     ("CI", "(unset)", "`true`: integration tests fail instead of skipping without infrastructure"),
 ]
@@ -220,7 +230,9 @@ def _readme_with_configuration() -> str:
 def generated() -> dict[Path, str]:
     files = {DOCS / "events.md": event_catalogue(), README: _readme_with_configuration()}
     for service in SERVICES:
-        files[DOCS / "asyncapi" / f"{service}.json"] = json.dumps(asyncapi(service), indent=2) + "\n"
+        files[DOCS / "asyncapi" / f"{service}.json"] = (
+            json.dumps(asyncapi(service), indent=2) + "\n"
+        )
         files[DOCS / "openapi" / f"{service}.json"] = json.dumps(openapi(service), indent=2) + "\n"
     return files
 

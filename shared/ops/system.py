@@ -3,6 +3,7 @@ or the local stack) and the four services as background processes."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,7 +12,9 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+from shared.auth import AGENCY, STAFF, new_key_entry
 from shared.ops import processes, stack
 from shared.ops.paths import REPO, state_dir
 
@@ -66,6 +69,31 @@ def _print_urls(say: Say) -> None:
         )
 
 
+DEV_AGENCIES = ("police", "schools", "health", "council", "learning-platform")
+
+
+def dev_keys() -> tuple[Path, dict[str, str]]:
+    """API keys for local runs: one per agency the simulator uses and one staff key. The hashes
+    go to `.pulse/api-keys.json` (the services' API_KEYS_FILE); the keys themselves to
+    `.pulse/dev-keys.json`, readable only by you, for `pulse simulate` and your own calls."""
+    hashes, plain = state_dir() / "api-keys.json", state_dir() / "dev-keys.json"
+    if hashes.exists() and plain.exists():
+        return hashes, json.loads(plain.read_text())
+    state_dir().mkdir(parents=True, exist_ok=True)
+    entries, keys = [], {}
+    for agency in DEV_AGENCIES:
+        key, entry = new_key_entry(f"dev-{agency}", agency, [AGENCY])
+        entries.append(entry)
+        keys[agency] = key
+    key, entry = new_key_entry("dev-staff", "business-unit", [AGENCY, STAFF])
+    entries.append(entry)
+    keys["staff"] = key
+    plain.touch(mode=0o600)
+    plain.write_text(json.dumps(keys, indent=2))
+    hashes.write_text(json.dumps(entries, indent=2))
+    return hashes, keys
+
+
 def start(say: Say = print) -> None:
     started = time.monotonic()
     infra = infra_from_env()
@@ -82,9 +110,11 @@ def start(say: Say = print) -> None:
         say("No Docker engine and no KAFKA_BOOTSTRAP_SERVERS/MONGODB_URL: using the local stack.")
         cfg = stack.up(say=say)
         infra = Infra(cfg.bootstrap_servers, cfg.mongodb_url, "local")
+    keys_file, _ = dev_keys()
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
         "MONGODB_URL": infra.mongodb_url,
+        "API_KEYS_FILE": os.environ.get("API_KEYS_FILE", str(keys_file)),
     }
     for name in SERVICES:
         if processes.running_pid(name) is None:
@@ -106,6 +136,7 @@ def start(say: Say = print) -> None:
         f"all four services healthy in {time.monotonic() - started:.1f}s "
         f"(infrastructure: {infra.origin}); logs in {state_dir() / 'logs'}; `make stop` ends it."
     )
+    say(f"API keys for local use (agency and staff): {state_dir() / 'dev-keys.json'}")
 
 
 def stop(say: Say = print) -> None:

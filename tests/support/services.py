@@ -41,6 +41,7 @@ def settings_for(service: str, infra: Infra, run_id: str, **overrides: Any) -> S
         "mongodb_database": f"t{run_id}_{service}",
         "consumer_group": f"t{run_id}-{service}",
         "graceful_timeout_s": 10.0,
+        "auth_disabled": True,
         **overrides,
     }
     settings: ServiceSettings = module.SETTINGS(**values)

@@ -18,7 +18,10 @@ class RecordingDeadLetters:
     def __init__(self) -> None:
         self.sent: list[tuple[bytes, str, str]] = []
 
-    async def send(self, record: ConsumerRecord[Any, Any], reason: str, error: str) -> None:
+    async def send(
+        self, record: ConsumerRecord[Any, Any], reason: str, error: str, *, topic: str
+    ) -> None:
+        assert topic == "t.dlq"  # agency topics share the inbound topic's dead-letter topic
         self.sent.append((record.value, reason, error))
 
 
@@ -96,3 +99,34 @@ async def test_a_database_outage_gives_the_batch_back_instead_of_dead_lettering(
     with pytest.raises(AutoReconnect):
         await _subscription(handle, dead).run([_record(b"a"), _record(b"b", 1)])
     assert dead.sent == []
+
+
+class _Item:
+    def __init__(self, source: str) -> None:
+        self.envelope = type("E", (), {"source": source})()
+
+
+async def test_a_record_on_an_agency_topic_must_come_from_that_agency() -> None:
+    dead = RecordingDeadLetters()
+    handled: list[str] = []
+
+    async def handle(batch: list[Delivery[_Item]]) -> None:
+        handled.extend(d.item.envelope.source for d in batch)
+
+    def record(topic: str, source: str, offset: int) -> ConsumerRecord[Any, Any]:
+        r = _record(source.encode(), offset)
+        r.topic = topic
+        return r
+
+    sub = Subscription(
+        topic="t", service="svc", decode=lambda r: _Item(r.value.decode()), handle=handle,
+        dead_letters=dead, metrics=PlumbingMetrics(CollectorRegistry()),  # type: ignore[arg-type]
+        agency_topics=True,
+    )
+    await sub.run([
+        record("t.police", "agency/police", 0),
+        record("t.police", "agency/health", 1),  # claims to be another agency
+        record("t", "agency/anyone", 2),  # the trusted bare topic is not bound
+    ])
+    assert handled == ["agency/police", "agency/anyone"]
+    assert [(v, reason) for v, reason, _ in dead.sent] == [(b"agency/health", "forbidden-source")]

@@ -1,0 +1,43 @@
+"""The audit trail of accepted submissions: which event, from which agency, by which
+principal, when and by which path. Written after the submission was accepted; keyed by event
+id, so a redelivered submission keeps one entry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.mongo import Document
+
+COLLECTION = "audit"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    event_id: str
+    agency: str
+    principal: str
+    channel: str  # "http" or "kafka"
+    service: str
+    at: datetime
+
+
+def entry(event_id: str, agency: str, principal: str, channel: str, service: str) -> AuditEntry:
+    return AuditEntry(event_id, agency, principal, channel, service, datetime.now(UTC))
+
+
+async def record(db: AsyncDatabase[Document], entries: Sequence[AuditEntry]) -> None:
+    if not entries:
+        return
+    await db[COLLECTION].bulk_write(
+        [UpdateOne({"_id": e.event_id}, {"$setOnInsert": asdict(e)}, upsert=True) for e in entries],
+        ordered=False,
+    )
+
+
+async def for_event(db: AsyncDatabase[Document], event_id: str) -> Document | None:
+    return await db[COLLECTION].find_one({"_id": event_id})
