@@ -12,11 +12,20 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from prometheus_client import CollectorRegistry
 
 from shared.events import CONTENT_TYPE, Envelope, encode
 
 log = logging.getLogger(__name__)
+
+
+def sasl(mechanism: str, username: str, password: str) -> BaseSecurity | None:
+    """SCRAM credentials for a broker with SASL (the compose file's), or None for PLAINTEXT."""
+    if not mechanism:
+        return None
+    scram = SASLScram512 if mechanism == "SCRAM-SHA-512" else SASLScram256
+    return scram(username, password, use_ssl=False)
 
 
 def create_broker(
@@ -25,6 +34,7 @@ def create_broker(
     client_id: str,
     registry: CollectorRegistry | None = None,
     graceful_timeout: float = 30.0,
+    security: BaseSecurity | None = None,
 ) -> KafkaBroker:
     """A broker whose producer waits for every in-sync replica and is idempotent: FastStream's
     own default (acks=1, no idempotence) can lose or duplicate a record on a leader change."""
@@ -38,6 +48,9 @@ def create_broker(
         enable_idempotence=True,
         graceful_timeout=graceful_timeout,
         middlewares=middlewares,
+        security=security,
+        # Agency topics appear while a service runs; notice them within half a minute.
+        metadata_max_age_ms=30_000,
         logger=logging.getLogger(f"pulse.{client_id}.kafka"),
     )
 
@@ -64,11 +77,15 @@ async def publish_events(broker: KafkaBroker, topic: str, events: Iterable[Envel
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: Iterable[str], *, partitions: int = 3
+    bootstrap_servers: str,
+    topics: Iterable[str],
+    *,
+    partitions: int = 3,
+    admin_options: dict[str, Any] | None = None,
 ) -> None:
     """Create any missing topic. Consumers subscribed to a topic that does not exist yet would
     only notice it at their next metadata refresh (minutes), so services create theirs first."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(admin_options or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -27,7 +27,7 @@ from shared import audit
 from shared.auth import KeyStore, Principal, middleware
 from shared.consumer import DeadLetters, Delivery
 from shared.events import Envelope
-from shared.kafka import create_broker, ensure_topics, publish_events
+from shared.kafka import create_broker, ensure_topics, publish_events, sasl
 from shared.mongo import Document, create_client
 from shared.observability import PlumbingMetrics, health_router, metrics_router
 from shared.rejections import Rejected
@@ -51,6 +51,9 @@ class Runtime:
             client_id=self.service,
             registry=self.registry,
             graceful_timeout=settings.graceful_timeout_s,
+            security=sasl(
+                settings.kafka_sasl_mechanism, settings.kafka_username, settings.kafka_password
+            ),
         )
         self.dead_letters = DeadLetters(self.broker, self.service, self.metrics)
         self._client: AsyncMongoClient[Document] | None = None
@@ -98,6 +101,17 @@ class Runtime:
             self._client = None
 
 
+def _admin_options(settings: ServiceSettings) -> dict[str, Any]:
+    if not settings.kafka_sasl_mechanism:
+        return {}
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": settings.kafka_sasl_mechanism,
+        "sasl_plain_username": settings.kafka_username,
+        "sasl_plain_password": settings.kafka_password,
+    }
+
+
 Job = Callable[[Runtime], Coroutine[Any, Any, None]]
 
 
@@ -127,7 +141,9 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         for job in spec.on_start:
             await job(runtime)
         topics = [*spec.consumes, *spec.produces, *(dlq(t) for t in spec.consumes)]
-        await ensure_topics(settings.kafka_bootstrap_servers, topics)
+        await ensure_topics(
+            settings.kafka_bootstrap_servers, topics, admin_options=_admin_options(settings)
+        )
         await runtime.broker.start()
         tasks = [asyncio.create_task(job(runtime)) for job in spec.background]
         log.info("%s started: consuming %s", runtime.service, ", ".join(spec.consumes) or "-")

@@ -20,6 +20,12 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         description="Kafka bootstrap servers, host:port[,host:port]"
     )
+    kafka_sasl_mechanism: str = Field(
+        default="",
+        description="SCRAM-SHA-512 or SCRAM-SHA-256 to authenticate to Kafka; empty: none",
+    )
+    kafka_username: str = Field(default="", description="Kafka SASL user (with the mechanism)")
+    kafka_password: str = Field(default="", description="Kafka SASL password")
     mongodb_url: str = Field(description="MongoDB connection string, mongodb://host:port/")
     mongodb_database: str = Field(default="", description="database name; pulse_<service> if empty")
     topic_prefix: str = Field(
@@ -50,6 +56,10 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _authentication_is_a_decision(self) -> ServiceSettings:
+        if self.kafka_sasl_mechanism not in ("", "SCRAM-SHA-512", "SCRAM-SHA-256"):
+            raise ValueError("KAFKA_SASL_MECHANISM: SCRAM-SHA-512, SCRAM-SHA-256 or empty")
+        if self.kafka_sasl_mechanism and not (self.kafka_username and self.kafka_password):
+            raise ValueError("KAFKA_USERNAME and KAFKA_PASSWORD are needed with SASL")
         if not self.api_keys_file and not self.auth_disabled:
             raise ValueError(
                 "set API_KEYS_FILE to a key file (see `pulse keys create`), or AUTH_DISABLED=true "
