@@ -1,31 +1,209 @@
-"""Intake over HTTP, for agencies that cannot run a Kafka producer."""
+"""Intake over HTTP, for agencies that cannot run a Kafka producer, and the queries an agency
+uses to see that its contact arrived and what was decided.
+
+Bodies of the POST routes are CloudEvents in structured JSON mode, exactly what would be
+published on the inbound topic; they go through the same decoding and rules as Kafka records,
+and a bad one is answered 4xx `{"error": reason, "detail": ...}` naming each bad field.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Query, Request
+from pydantic import AwareDatetime, BaseModel, Field
 
-from services.intake.handlers import ACCEPTED, ingest
-from services.intake.store import ContactStore
+from services.intake.handlers import ACCEPTED, Receipt, ingest
+from services.intake.store import ContactStore, to_file
 from shared.contracts import decode_inbound
+from shared.contracts.intake import SUBMITTED
+from shared.events import CONTENT_TYPE, Envelope
+from shared.mongo import Document
+from shared.rejections import Rejected
 from shared.service import Runtime
+
+MAX_PAGE_SIZE = 200
+_INBOUND_LIST = ", ".join(f"`{t}`" for t in sorted(ACCEPTED))
+# The body is read raw (decoding is shared with Kafka), so OpenAPI is told its shape here;
+# each type's `data` is documented in the event catalogue and the AsyncAPI document.
+_CLOUDEVENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media: {"schema": Envelope.model_json_schema()}
+            for media in (CONTENT_TYPE, "application/json")
+        },
+    }
+}
+
+
+class Acknowledgement(BaseModel):
+    event_id: str = Field(description="Id of the `contact acknowledged` event.")
+    acknowledged_at: datetime = Field(description="When intake stored the contact.")
+
+
+class ReceiptOut(BaseModel):
+    """The answer to an accepted submission."""
+
+    contact_id: str
+    event_id: str = Field(description="Id of the event submitted.")
+    type: str = Field(description="Type of the event submitted.")
+    status: str = Field(
+        description="The contact's status now: awaiting-contact, awaiting-decision, "
+        "decision-overdue or decided."
+    )
+    acknowledgement: Acknowledgement | None = Field(
+        description="The contact's acknowledgement, once the contact itself is stored."
+    )
+
+    @classmethod
+    def of(cls, receipt: Receipt) -> ReceiptOut:
+        ack = None
+        if receipt.acknowledgement_id and receipt.acknowledged_at:
+            ack = Acknowledgement(
+                event_id=receipt.acknowledgement_id, acknowledged_at=receipt.acknowledged_at
+            )
+        return cls(
+            contact_id=receipt.contact_id,
+            event_id=receipt.event_id,
+            type=receipt.type,
+            status=receipt.status,
+            acknowledgement=ack,
+        )
+
+
+class TimelineEntry(BaseModel):
+    event_id: str
+    type: str = Field(description="Event type (inbound, or intake's own milestone).")
+    at: datetime | None = Field(description="When it happened.")
+    recorded_at: datetime = Field(description="When intake recorded it.")
+    data: dict[str, Any] | None = None
+
+
+class ContactSummary(BaseModel):
+    contact_id: str
+    partnership: str | None
+    status: str
+    agency: str | None = None
+    received_at: datetime | None = None
+    decision_due_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+class ContactView(ContactSummary):
+    """A contact's status, what is recorded about it, and its timeline (by time of event)."""
+
+    contact: dict[str, Any] | None = None
+    decision: dict[str, Any] | None = None
+    early_help: dict[str, Any] | None = None
+    vist: dict[str, Any] | None = None
+    encompass: dict[str, Any] | None = None
+    timeline: list[TimelineEntry]
+
+
+class ContactPage(BaseModel):
+    items: list[ContactSummary]
+    page: int
+    page_size: int
+    total: int = Field(description="Contacts matching, on all pages.")
+
+
+def _summary(doc: Document) -> dict[str, Any]:
+    return {
+        "contact_id": doc["_id"],
+        "partnership": doc.get("partnership"),
+        "status": to_file(doc).status,
+        "agency": doc.get("agency"),
+        "received_at": doc.get("received_at"),
+        "decision_due_at": doc.get("decision_due_at"),
+        "decided_at": doc.get("decided_at"),
+    }
+
+
+def _view(doc: Document) -> ContactView:
+    slots = {
+        slot: doc[slot]["data"]
+        for slot in ("contact", "decision", "early_help", "vist", "encompass")
+        if doc.get(slot)
+    }
+    timeline = sorted(
+        doc.get("timeline", []), key=lambda e: (e.get("at") or e["recorded_at"], e["recorded_at"])
+    )
+    return ContactView(**_summary(doc), **slots, timeline=timeline)
 
 
 def router(runtime: Runtime) -> APIRouter:
-    api = APIRouter(prefix="/contacts", tags=["contacts"])
+    api = APIRouter(tags=["contacts"])
 
-    @api.post("", status_code=202, summary="Submit a contact as a CloudEvent (JSON)")
-    async def submit(request: Request) -> dict[str, Any]:
+    @api.post(
+        "/contacts",
+        status_code=202,
+        response_model=ReceiptOut,
+        summary="Submit a contact",
+        description=f"Body: a CloudEvent (JSON) of type `{SUBMITTED}`. Answers at once with "
+        "the contact id and its acknowledgement. Re-sending the same event id is harmless.",
+        openapi_extra=_CLOUDEVENT_BODY,
+    )
+    async def submit(request: Request) -> ReceiptOut:
+        item = decode_inbound(await request.body(), frozenset({SUBMITTED}))
+        [receipt] = await ingest(runtime, [item])
+        return ReceiptOut.of(receipt)
+
+    @api.post(
+        "/events",
+        status_code=202,
+        response_model=ReceiptOut,
+        summary="Submit any intake event (decision, early help, VIST, Encompass, contact)",
+        description="Body: a CloudEvent (JSON) of one of the types accepted on the inbound "
+        f"topic: {_INBOUND_LIST}. `data.contact_id` names the contact; an event may arrive "
+        "before its contact.",
+        openapi_extra=_CLOUDEVENT_BODY,
+    )
+    async def submit_event(request: Request) -> ReceiptOut:
         item = decode_inbound(await request.body(), ACCEPTED)
-        [received] = await ingest(runtime, [item])
-        return {"contact_id": received.subject, "event_id": received.id}
+        [receipt] = await ingest(runtime, [item])
+        return ReceiptOut.of(receipt)
 
-    @api.get("/{contact_id}", summary="A contact's status and timeline")
-    async def get(contact_id: str) -> dict[str, Any]:
+    @api.get(
+        "/contacts/{contact_id}",
+        response_model=ContactView,
+        summary="A contact's status and timeline",
+    )
+    async def get(contact_id: str) -> ContactView:
         doc = await ContactStore(runtime.db).get(contact_id)
         if doc is None:
-            raise HTTPException(404, f"no contact {contact_id}")
-        return doc
+            raise Rejected("not-found", f"no contact {contact_id}", status=404)
+        return _view(doc)
+
+    @api.get(
+        "/contacts",
+        response_model=ContactPage,
+        summary="Contacts by agency and period of receipt, oldest first, paged",
+    )
+    async def list_contacts(
+        agency: Annotated[str | None, Query(description="Sending agency code.")] = None,
+        received_from: Annotated[
+            AwareDatetime | None, Query(alias="from", description="Received at or after.")
+        ] = None,
+        received_to: Annotated[
+            AwareDatetime | None, Query(alias="to", description="Received before.")
+        ] = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    ) -> ContactPage:
+        total, docs = await ContactStore(runtime.db).page(
+            agency=agency,
+            received_from=received_from,
+            received_to=received_to,
+            skip=(page - 1) * page_size,
+            limit=page_size,
+        )
+        return ContactPage(
+            items=[ContactSummary(**_summary(d)) for d in docs],
+            page=page,
+            page_size=page_size,
+            total=total,
+        )
 
     return api

@@ -1,13 +1,547 @@
-"""Front-door rules, free of Kafka and MongoDB."""
+"""Front-door rules, free of Kafka and MongoDB: the contact file, which inbound events it
+accepts, the clocks (decision, VIST, Operation Encompass, early-help wait), and the canonical
+events a file gives rise to.
+
+Canonical events are derived from the whole file, not from the event that just arrived, so
+arrival order does not matter: a decision stored before its contact yields `contact decided`
+the moment the contact arrives, and re-deriving after a crash yields the same events with the
+same ids.
+"""
 
 from __future__ import annotations
 
-from shared.contracts.intake import ContactReceived, ContactSubmitted
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Generic, TypedDict, TypeVar
+
+from shared.codes import (
+    REFERRAL_OUTCOMES,
+    AgeBand,
+    ContactSource,
+    Sector,
+    age_band,
+    sector_of_source,
+)
+from shared.contracts import EventData
+from shared.contracts.intake import (
+    ACKNOWLEDGED,
+    DECIDED,
+    DECISION_OVERDUE,
+    DECISION_RECORDED,
+    EARLY_HELP_ALLOCATED,
+    EARLY_HELP_ALLOCATION_RECORDED,
+    ENCOMPASS_NOTIFICATION_SENT,
+    ENCOMPASS_NOTIFIED,
+    RECEIVED,
+    SUBMITTED,
+    VIST_RECORDED,
+    VIST_SUBMITTED,
+    Channel,
+    ContactAcknowledged,
+    ContactDecided,
+    ContactReceived,
+    ContactSubmitted,
+    DecisionOverdue,
+    DecisionRecorded,
+    EarlyHelpAllocated,
+    EarlyHelpAllocationRecorded,
+    EncompassNotificationSent,
+    EncompassNotified,
+    VistRecorded,
+    VistSubmitted,
+)
+from shared.events import derived_id
+from shared.rejections import Conflict, Rejected
+from shared.workdays import (
+    LONDON,
+    is_working_day,
+    local_date,
+    next_school_day_start,
+    working_day_deadline,
+    working_days_between,
+)
+
+DECISION_TARGET_WORKING_DAYS = 1
+
+Lifecycle = (
+    ContactSubmitted
+    | DecisionRecorded
+    | EarlyHelpAllocationRecorded
+    | VistSubmitted
+    | EncompassNotificationSent
+)
+D = TypeVar("D", bound=EventData)
 
 
-def receive(submitted: ContactSubmitted) -> ContactReceived:
-    return ContactReceived(
-        contact_id=submitted.contact_id,
-        agency=submitted.agency,
-        received_at=submitted.received_at,
+# ---------------------------------------------------------------------------------------------
+# Clocks
+
+
+def decision_deadline(received_at: datetime) -> datetime:
+    """End of the first working day after the day of receipt (London time)."""
+    return working_day_deadline(received_at, DECISION_TARGET_WORKING_DAYS)
+
+
+def working_hours_between(start: datetime, end: datetime) -> float:
+    """Hours from `start` to `end` that fall on working days (London calendar days; weekends
+    and bank holidays do not count). 0 when `end` is not after `start`."""
+    if end <= start:
+        return 0.0
+    total = timedelta()
+    day = local_date(start)
+    last = local_date(end)
+    while day <= last:
+        if is_working_day(day):
+            day_start = datetime.combine(day, datetime.min.time(), LONDON)
+            next_start = datetime.combine(day + timedelta(days=1), datetime.min.time(), LONDON)
+            lo, hi = max(start, day_start), min(end, next_start)
+            if hi > lo:
+                total += hi - lo
+        day += timedelta(days=1)
+    return total.total_seconds() / 3600
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return max(0.0, (end - start).total_seconds() / 3600)
+
+
+@dataclass(frozen=True)
+class DecisionClock:
+    deadline: datetime
+    within_target: bool
+    working_days: int
+    working_hours: float
+
+
+def decision_clock(received_at: datetime, decided_at: datetime) -> DecisionClock:
+    deadline = decision_deadline(received_at)
+    return DecisionClock(
+        deadline=deadline,
+        within_target=decided_at < deadline,
+        working_days=working_days_between(local_date(received_at), local_date(decided_at)),
+        working_hours=working_hours_between(received_at, decided_at),
+    )
+
+
+@dataclass(frozen=True)
+class VistDelay:
+    same_day: bool
+    days: int
+    hours: float
+
+
+def vist_delay(incident_at: datetime, submitted_at: datetime) -> VistDelay:
+    """Target: the VIST is submitted on the day of the incident (London calendar day)."""
+    days = max(0, (local_date(submitted_at) - local_date(incident_at)).days)
+    return VistDelay(same_day=days == 0, days=days, hours=_hours(incident_at, submitted_at))
+
+
+@dataclass(frozen=True)
+class EncompassClock:
+    deadline: datetime
+    on_time: bool
+    hours: float
+
+
+def encompass_clock(incident_at: datetime, notified_at: datetime) -> EncompassClock:
+    """Target: the school knows before the start of the next school day after the incident."""
+    deadline = next_school_day_start(incident_at)
+    return EncompassClock(
+        deadline=deadline, on_time=notified_at < deadline, hours=_hours(incident_at, notified_at)
+    )
+
+
+@dataclass(frozen=True)
+class EarlyHelpWait:
+    days: int
+    working_days: int
+
+
+def early_help_wait(decided_at: datetime, allocated_at: datetime) -> EarlyHelpWait:
+    start, end = local_date(decided_at), local_date(allocated_at)
+    return EarlyHelpWait(
+        days=max(0, (end - start).days), working_days=working_days_between(start, end)
+    )
+
+
+def acknowledgement_seconds(received_at: datetime, acknowledged_at: datetime) -> float:
+    return max(0.0, (acknowledged_at - received_at).total_seconds())
+
+
+# ---------------------------------------------------------------------------------------------
+# The contact file
+
+
+@dataclass(frozen=True)
+class Recorded(Generic[D]):
+    """An inbound event as intake recorded it."""
+
+    event_id: str
+    data: D
+    recorded_at: datetime  # intake's clock; for the contact, the acknowledgement time
+
+
+@dataclass(frozen=True)
+class ContactFile:
+    """Everything known about one contact, whatever order it arrived in."""
+
+    contact_id: str
+    partnership: str | None = None
+    contact: Recorded[ContactSubmitted] | None = None
+    decision: Recorded[DecisionRecorded] | None = None
+    early_help: Recorded[EarlyHelpAllocationRecorded] | None = None
+    vist: Recorded[VistSubmitted] | None = None
+    encompass: Recorded[EncompassNotificationSent] | None = None
+    overdue_emitted: bool = False
+    applied: frozenset[str] = frozenset()
+
+    @property
+    def status(self) -> str:
+        """What an agency asking about its contact needs to know."""
+        if self.contact is None:
+            return "awaiting-contact"  # lifecycle events arrived before the contact itself
+        if self.decision is None:
+            return "decision-overdue" if self.overdue_emitted else "awaiting-decision"
+        return "decided"
+
+
+SLOTS: dict[type[EventData], str] = {
+    ContactSubmitted: "contact",
+    DecisionRecorded: "decision",
+    EarlyHelpAllocationRecorded: "early_help",
+    VistSubmitted: "vist",
+    EncompassNotificationSent: "encompass",
+}
+
+
+INBOUND_TYPES: dict[type[EventData], str] = {
+    ContactSubmitted: SUBMITTED,
+    DecisionRecorded: DECISION_RECORDED,
+    EarlyHelpAllocationRecorded: EARLY_HELP_ALLOCATION_RECORDED,
+    VistSubmitted: VIST_SUBMITTED,
+    EncompassNotificationSent: ENCOMPASS_NOTIFICATION_SENT,
+}
+
+
+def slot_of(data: EventData) -> str:
+    return SLOTS[type(data)]
+
+
+def _impossible(detail: str) -> Rejected:
+    return Rejected("impossible-time", detail)
+
+
+def _not_future(label: str, moment: datetime, now: datetime, skew: timedelta) -> None:
+    if moment > now + skew:
+        raise _impossible(f"{label}: {moment.isoformat()} is in the future")
+
+
+def _not_before(
+    later_label: str, later: datetime, earlier_label: str, earlier: datetime, skew: timedelta
+) -> None:
+    if later < earlier - skew:
+        raise _impossible(
+            f"{later_label}: {later.isoformat()} is before {earlier_label} {earlier.isoformat()}"
+        )
+
+
+def check_times(file: ContactFile, now: datetime, skew: timedelta) -> None:
+    """Every time in the file is possible: nothing in the future, nothing before what it
+    follows (allowing `skew` for clocks that disagree a little)."""
+    contact = file.contact.data if file.contact else None
+    decision = file.decision.data if file.decision else None
+    allocation = file.early_help.data if file.early_help else None
+    if contact:
+        _not_future("received_at", contact.received_at, now, skew)
+    if decision:
+        _not_future("decided_at", decision.decided_at, now, skew)
+        if contact:
+            _not_before("decided_at", decision.decided_at, "received_at", contact.received_at, skew)
+    if allocation:
+        _not_future("allocated_at", allocation.allocated_at, now, skew)
+        if decision:
+            _not_before(
+                "allocated_at", allocation.allocated_at, "decided_at", decision.decided_at, skew
+            )
+        if contact:
+            _not_before(
+                "allocated_at", allocation.allocated_at, "received_at", contact.received_at, skew
+            )
+    if file.vist:
+        v = file.vist.data
+        _notice_after_incident("submitted_at", v.submitted_at, v.incident_at, now, skew)
+    if file.encompass:
+        e = file.encompass.data
+        _notice_after_incident("notified_at", e.notified_at, e.incident_at, now, skew)
+
+
+def _notice_after_incident(
+    label: str, sent: datetime, incident: datetime, now: datetime, skew: timedelta
+) -> None:
+    _not_future("incident_at", incident, now, skew)
+    _not_future(label, sent, now, skew)
+    _not_before(label, sent, "incident_at", incident, skew)
+
+
+def record(
+    file: ContactFile,
+    *,
+    event_id: str,
+    partnership: str,
+    data: Lifecycle,
+    now: datetime,
+    skew: timedelta,
+) -> ContactFile:
+    """The file with `data` recorded, or `Rejected`/`Conflict` saying why it cannot be.
+    An event already applied leaves the file as it is."""
+    if event_id in file.applied:
+        return file
+    if file.partnership is not None and file.partnership != partnership:
+        raise Conflict(f"contact {file.contact_id} belongs to another partnership")
+    slot = slot_of(data)
+    existing: Recorded[EventData] | None = getattr(file, slot)
+    if existing is not None:
+        raise Conflict(
+            f"contact {file.contact_id} already has a {slot.replace('_', ' ')} "
+            f"(event {existing.event_id}); corrections are not accepted"
+        )
+    updated = _with(
+        dataclasses.replace(file, partnership=partnership, applied=file.applied | {event_id}),
+        event_id,
+        data,
+        now,
+    )
+    check_times(updated, now, skew)
+    return updated
+
+
+def _with(file: ContactFile, event_id: str, data: Lifecycle, now: datetime) -> ContactFile:
+    replace = dataclasses.replace
+    if isinstance(data, ContactSubmitted):
+        return replace(file, contact=Recorded(event_id, data, now))
+    if isinstance(data, DecisionRecorded):
+        return replace(file, decision=Recorded(event_id, data, now))
+    if isinstance(data, EarlyHelpAllocationRecorded):
+        return replace(file, early_help=Recorded(event_id, data, now))
+    if isinstance(data, VistSubmitted):
+        return replace(file, vist=Recorded(event_id, data, now))
+    return replace(file, encompass=Recorded(event_id, data, now))
+
+
+def check_subject(subject: str | None, contact_id: str) -> None:
+    if subject is not None and subject != contact_id:
+        raise Rejected(
+            "schema", f"subject: {subject!r} differs from data.contact_id {contact_id!r}"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical events
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A canonical event to publish: deterministic id and time, and the inbound events it
+    follows from (it is re-published whenever one of them is seen again)."""
+
+    type: str
+    id: str
+    time: datetime
+    data: EventData
+    causes: frozenset[str]
+
+
+def child_age_band(contact: ContactSubmitted) -> AgeBand:
+    if contact.unborn:
+        return AgeBand.UNBORN
+    if contact.age_years is not None:
+        return age_band(contact.age_years)
+    assert contact.age_band is not None  # the contract requires one of the two
+    return contact.age_band
+
+
+def agency_sector(contact: ContactSubmitted) -> Sector:
+    return contact.sector or sector_of_source(contact.source)
+
+
+class _Facts(TypedDict):
+    contact_id: str
+    agency: str
+    sector: Sector
+    source: ContactSource
+    channel: Channel
+    age_band: AgeBand
+    received_at: datetime
+
+
+def _facts(contact: ContactSubmitted) -> _Facts:
+    return {
+        "contact_id": contact.contact_id,
+        "agency": contact.agency,
+        "sector": agency_sector(contact),
+        "source": contact.source,
+        "channel": contact.channel,
+        "age_band": child_age_band(contact),
+        "received_at": contact.received_at,
+    }
+
+
+def canonical_events(file: ContactFile) -> list[Outgoing]:
+    """Every canonical event the file gives rise to so far (not the overdue one: that one is
+    the sweep's, see `overdue_event`)."""
+    out: list[Outgoing] = []
+    contact = file.contact
+    if contact is not None:
+        c = contact.data
+        out.append(
+            Outgoing(
+                RECEIVED,
+                derived_id(contact.event_id, RECEIVED),
+                c.received_at,
+                ContactReceived(
+                    **_facts(c),
+                    child_ref=c.child_ref,
+                    unborn=c.unborn,
+                    factors=c.factors,
+                    consent=c.consent,
+                    consent_reason=c.consent_reason,
+                    wishes_and_feelings_recorded=c.wishes_and_feelings_recorded,
+                ),
+                frozenset({contact.event_id}),
+            )
+        )
+        out.append(
+            Outgoing(
+                ACKNOWLEDGED,
+                derived_id(contact.event_id, ACKNOWLEDGED),
+                contact.recorded_at,
+                ContactAcknowledged(
+                    contact_id=c.contact_id,
+                    agency=c.agency,
+                    sector=agency_sector(c),
+                    source=c.source,
+                    channel=c.channel,
+                    received_at=c.received_at,
+                    acknowledged_at=contact.recorded_at,
+                    acknowledgement_seconds=acknowledgement_seconds(
+                        c.received_at, contact.recorded_at
+                    ),
+                ),
+                frozenset({contact.event_id}),
+            )
+        )
+        if file.decision is not None:
+            out.append(_decided(contact, file.decision))
+            if file.early_help is not None:
+                out.append(_early_help(contact, file.decision, file.early_help))
+    if file.vist is not None:
+        v = file.vist.data
+        delay = vist_delay(v.incident_at, v.submitted_at)
+        out.append(
+            Outgoing(
+                VIST_RECORDED,
+                derived_id(file.vist.event_id, VIST_RECORDED),
+                v.submitted_at,
+                VistRecorded(
+                    contact_id=v.contact_id,
+                    incident_at=v.incident_at,
+                    submitted_at=v.submitted_at,
+                    same_day=delay.same_day,
+                    delay_days=delay.days,
+                    delay_hours=delay.hours,
+                ),
+                frozenset({file.vist.event_id}),
+            )
+        )
+    if file.encompass is not None:
+        e = file.encompass.data
+        clock = encompass_clock(e.incident_at, e.notified_at)
+        out.append(
+            Outgoing(
+                ENCOMPASS_NOTIFIED,
+                derived_id(file.encompass.event_id, ENCOMPASS_NOTIFIED),
+                e.notified_at,
+                EncompassNotified(
+                    contact_id=e.contact_id,
+                    incident_at=e.incident_at,
+                    notified_at=e.notified_at,
+                    deadline=clock.deadline,
+                    on_time=clock.on_time,
+                    hours_after_incident=clock.hours,
+                ),
+                frozenset({file.encompass.event_id}),
+            )
+        )
+    return out
+
+
+def _decided(contact: Recorded[ContactSubmitted], decision: Recorded[DecisionRecorded]) -> Outgoing:
+    c, d = contact.data, decision.data
+    clock = decision_clock(c.received_at, d.decided_at)
+    return Outgoing(
+        DECIDED,
+        derived_id(decision.event_id, DECIDED),
+        d.decided_at,
+        ContactDecided(
+            **_facts(c),
+            outcome=d.outcome,
+            level=d.level,
+            converted_to_referral=d.outcome in REFERRAL_OUTCOMES,
+            decided_at=d.decided_at,
+            deadline=clock.deadline,
+            within_target=clock.within_target,
+            working_days_taken=clock.working_days,
+            working_hours_taken=clock.working_hours,
+            wishes_and_feelings_recorded=c.wishes_and_feelings_recorded,
+        ),
+        frozenset({contact.event_id, decision.event_id}),
+    )
+
+
+def _early_help(
+    contact: Recorded[ContactSubmitted],
+    decision: Recorded[DecisionRecorded],
+    allocation: Recorded[EarlyHelpAllocationRecorded],
+) -> Outgoing:
+    d, a = decision.data, allocation.data
+    wait = early_help_wait(d.decided_at, a.allocated_at)
+    return Outgoing(
+        EARLY_HELP_ALLOCATED,
+        derived_id(allocation.event_id, EARLY_HELP_ALLOCATED),
+        a.allocated_at,
+        EarlyHelpAllocated(
+            **_facts(contact.data),
+            outcome=d.outcome,
+            decided_at=d.decided_at,
+            allocated_at=a.allocated_at,
+            wait_days=wait.days,
+            wait_working_days=wait.working_days,
+        ),
+        frozenset({contact.event_id, decision.event_id, allocation.event_id}),
+    )
+
+
+def is_overdue(file: ContactFile, now: datetime) -> bool:
+    """Received, undecided, past its deadline, and not yet announced."""
+    return (
+        file.contact is not None
+        and file.decision is None
+        and not file.overdue_emitted
+        and now >= decision_deadline(file.contact.data.received_at)
+    )
+
+
+def overdue_event(file: ContactFile) -> Outgoing:
+    """The overdue event of a received contact: id and content depend only on the contact, so
+    every sweep, on every instance, publishes the very same event."""
+    assert file.contact is not None
+    c = file.contact.data
+    deadline = decision_deadline(c.received_at)
+    return Outgoing(
+        DECISION_OVERDUE,
+        derived_id(file.contact.event_id, DECISION_OVERDUE),
+        deadline,
+        DecisionOverdue(**_facts(c), deadline=deadline),
+        frozenset({file.contact.event_id}),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.intake import api, handlers
+from services.intake import api, handlers, overdue
 from services.intake.settings import IntakeSettings
 from shared.service import ServiceSpec, build_app
 from shared.settings import load_settings
@@ -16,11 +16,14 @@ SETTINGS = IntakeSettings
 def spec(topics: Topics) -> ServiceSpec:
     return ServiceSpec(
         title="Partnership Pulse — intake",
-        description="The front door: contacts about children, acknowledgement, MASH decisions.",
+        description="The front door (MASH): contacts about children, their acknowledgement, "
+        "MASH decisions and the front-door clocks.",
         consumes=[topics.intake_inbound],
         produces=[topics.intake_events],
         setup=handlers.setup,
         routers=[api.router],
+        on_start=[handlers.create_indexes],
+        background=[overdue.sweep_forever],
     )
 
 

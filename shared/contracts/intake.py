@@ -1,15 +1,93 @@
-"""Intake (the front door) events: what agencies submit and what intake publishes."""
+"""Intake (the front door, MASH) events: what agencies and the MASH submit, and the canonical
+events intake publishes for reporting and any other subscriber.
+
+Inbound events arrive on `intake_inbound` (Kafka) or over HTTP; every one names the contact it
+is about in `contact_id` (when the envelope has a `subject`, it must be the same id). Canonical
+events go to `intake_events` with `subject` = contact id and `source` = "pulse/intake"; their
+ids are derived from the inbound event that caused them, so a re-published event is the same
+event. Times are timezone-aware; working time follows England and Wales bank holidays.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, model_validator
 
+from shared.codes import AgeBand, ContactSource, Factor, MashOutcome, Sector
 from shared.contracts import EventData, event
 
+SOURCE = "pulse/intake"
+
+# Inbound
 SUBMITTED = "pulse.intake.contact.submitted.v1"
+DECISION_RECORDED = "pulse.intake.decision.recorded.v1"
+EARLY_HELP_ALLOCATION_RECORDED = "pulse.intake.early-help-allocation.recorded.v1"
+VIST_SUBMITTED = "pulse.intake.vist.submitted.v1"
+ENCOMPASS_NOTIFICATION_SENT = "pulse.intake.encompass-notification.sent.v1"
+
+# Canonical
 RECEIVED = "pulse.intake.contact.received.v1"
+ACKNOWLEDGED = "pulse.intake.contact.acknowledged.v1"
+DECIDED = "pulse.intake.contact.decided.v1"
+DECISION_OVERDUE = "pulse.intake.decision.overdue.v1"
+VIST_RECORDED = "pulse.intake.vist.recorded.v1"
+ENCOMPASS_NOTIFIED = "pulse.intake.encompass.notified.v1"
+EARLY_HELP_ALLOCATED = "pulse.intake.early-help.allocated.v1"
+
+# Identifiers are codes, never free text: letters, digits and a few separators.
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+ContactId = Annotated[
+    str,
+    Field(
+        pattern=_ID_PATTERN,
+        description="The contact's id, unique within the partnership (letters, digits, _ . : -).",
+    ),
+]
+AgencyCode = Annotated[
+    str,
+    Field(
+        pattern=_ID_PATTERN,
+        description="Code of the sending agency (e.g. 'glos-police', 'ghnhsft-ed').",
+    ),
+]
+Time = AwareDatetime
+
+
+class Channel(StrEnum):
+    """How the contact reached the front door."""
+
+    MARF = "marf"
+    VIST = "vist"
+    PHONE = "phone"
+    EMAIL = "email"
+    OTHER = "other"
+
+
+class Consent(StrEnum):
+    """Whether the family's consent to share the contact was obtained."""
+
+    OBTAINED = "obtained"
+    NOT_OBTAINED = "not-obtained"
+    DISPENSED_WITH = "dispensed-with"
+
+
+class ConsentReason(StrEnum):
+    """Why consent was not obtained or was dispensed with (a code, so no free text can carry
+    personal data)."""
+
+    RISK_OF_SIGNIFICANT_HARM = "risk-of-significant-harm"
+    WOULD_INCREASE_RISK = "would-increase-risk"
+    WOULD_PREJUDICE_ENQUIRY = "would-prejudice-enquiry"
+    FAMILY_NOT_CONTACTABLE = "family-not-contactable"
+    FAMILY_REFUSED = "family-refused"
+    NOT_SOUGHT = "not-sought"
+    OTHER = "other"
+
+
+# ---------------------------------------------------------------------------------------------
+# Inbound
 
 
 @event(
@@ -17,12 +95,145 @@ RECEIVED = "pulse.intake.contact.received.v1"
     service="intake",
     direction="inbound",
     topic="intake_inbound",
-    summary="An agency submits a contact about a child (placeholder shape).",
+    summary="An agency submits a contact about a child to the front door (a MARF, a police "
+    "VIST, a phone call). Intake stores it and acknowledges it at once.",
 )
 class ContactSubmitted(EventData):
-    contact_id: str = Field(min_length=1, max_length=64)
-    agency: str = Field(min_length=1, max_length=64)
-    received_at: datetime
+    """A contact about a child. Never a name, date of birth, address or NHS number: the child
+    is the sending agency's pseudonymous reference, and age is in years or a band."""
+
+    contact_id: ContactId
+    agency: AgencyCode
+    sector: Sector | None = Field(
+        default=None,
+        description="Sector of the sending agency; when omitted, the sector of `source`.",
+    )
+    source: ContactSource = Field(description="DfE children-in-need census source of contact.")
+    channel: Channel = Field(description="How the contact was sent.")
+    received_at: Time = Field(description="When the front door received the contact.")
+    child_ref: str = Field(
+        pattern=_ID_PATTERN,
+        description="The sending agency's pseudonymous reference for the child.",
+    )
+    age_years: int | None = Field(
+        default=None, ge=0, le=17, description="The child's age in whole years, if known."
+    )
+    age_band: AgeBand | None = Field(
+        default=None, description="The child's age band, when the age in years is not given."
+    )
+    unborn: bool = Field(default=False, description="The contact is about an unborn child.")
+    factors: list[Factor] = Field(
+        default_factory=list, max_length=40, description="DfE assessment factors identified."
+    )
+    consent: Consent = Field(description="Whether the family's consent was obtained.")
+    consent_reason: ConsentReason | None = Field(
+        default=None,
+        description="Why consent was not obtained or dispensed with; required in those cases.",
+    )
+    wishes_and_feelings_recorded: bool = Field(
+        description="Whether the child's wishes and feelings are recorded in the contact."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ContactSubmitted:
+        if self.unborn:
+            if self.age_years is not None:
+                raise ValueError("age_years: must be absent for an unborn child")
+            if self.age_band not in (None, AgeBand.UNBORN):
+                raise ValueError("age_band: must be 'unborn' (or absent) for an unborn child")
+        else:
+            if self.age_years is None and self.age_band is None:
+                raise ValueError("age_years or age_band: one is required")
+            if self.age_band is AgeBand.UNBORN:
+                raise ValueError("age_band: 'unborn' needs unborn=true")
+        if self.consent is Consent.OBTAINED and self.consent_reason is not None:
+            raise ValueError("consent_reason: only given when consent was not obtained")
+        if self.consent is not Consent.OBTAINED and self.consent_reason is None:
+            raise ValueError(f"consent_reason: required when consent is {self.consent.value}")
+        return self
+
+
+@event(
+    DECISION_RECORDED,
+    service="intake",
+    direction="inbound",
+    topic="intake_inbound",
+    summary="The MASH records its decision on a contact: outcome and level of intervention. "
+    "May arrive before the contact itself.",
+)
+class DecisionRecorded(EventData):
+    """The MASH decision on a contact."""
+
+    contact_id: ContactId
+    outcome: MashOutcome = Field(description="The pathway decided.")
+    level: int = Field(
+        ge=1,
+        le=4,
+        description="Level of intervention: 1 universal, 2 additional, 3 intensive, 4 specialist.",
+    )
+    decided_at: Time = Field(description="When the decision was made.")
+
+
+@event(
+    EARLY_HELP_ALLOCATION_RECORDED,
+    service="intake",
+    direction="inbound",
+    topic="intake_inbound",
+    summary="A family stepped across to early help is allocated a family support worker.",
+)
+class EarlyHelpAllocationRecorded(EventData):
+    """Allocation of early help after a MASH decision."""
+
+    contact_id: ContactId
+    allocated_at: Time = Field(description="When a family support worker was allocated.")
+
+
+@event(
+    VIST_SUBMITTED,
+    service="intake",
+    direction="inbound",
+    topic="intake_inbound",
+    summary="Police submit a vulnerability identification screening tool (VIST) about a "
+    "child after an incident.",
+)
+class VistSubmitted(EventData):
+    """A police VIST: the incident and when the form was submitted."""
+
+    contact_id: ContactId
+    incident_at: Time = Field(description="When the incident involving the child happened.")
+    submitted_at: Time = Field(description="When the VIST was submitted to the front door.")
+
+
+@event(
+    ENCOMPASS_NOTIFICATION_SENT,
+    service="intake",
+    direction="inbound",
+    topic="intake_inbound",
+    summary="Police notify a child's school of a domestic abuse incident (Operation Encompass).",
+)
+class EncompassNotificationSent(EventData):
+    """An Operation Encompass notification to the child's school."""
+
+    contact_id: ContactId
+    incident_at: Time = Field(description="When the domestic abuse incident happened.")
+    notified_at: Time = Field(description="When the school was notified.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical
+
+
+class _ContactFacts(EventData):
+    """What every contact-level canonical event repeats, so reporting can break any metric
+    down without asking intake."""
+
+    contact_id: ContactId
+    agency: AgencyCode
+    sector: Sector = Field(description="Sector of the sending agency.")
+    source: ContactSource = Field(description="DfE source of contact.")
+    channel: Channel = Field(description="How the contact was sent.")
+    age_band: AgeBand = Field(description="The child's age band ('unborn' for an unborn child).")
+    received_at: Time = Field(description="When the front door received the contact.")
 
 
 @event(
@@ -30,9 +241,148 @@ class ContactSubmitted(EventData):
     service="intake",
     direction="canonical",
     topic="intake_events",
-    summary="Intake has stored a contact.",
+    summary="Intake has stored a contact (the customer's 'contact received').",
 )
-class ContactReceived(EventData):
-    contact_id: str
-    agency: str
-    received_at: datetime
+class ContactReceived(_ContactFacts):
+    """A contact as stored; `id` derives from the submission's event id."""
+
+    child_ref: str = Field(description="The sending agency's pseudonymous child reference.")
+    unborn: bool = Field(description="The contact is about an unborn child.")
+    factors: list[Factor] = Field(description="DfE assessment factors identified.")
+    consent: Consent = Field(description="Whether the family's consent was obtained.")
+    consent_reason: ConsentReason | None = Field(
+        description="Why consent was not obtained or dispensed with."
+    )
+    wishes_and_feelings_recorded: bool = Field(
+        description="Whether the child's wishes and feelings are recorded."
+    )
+
+
+@event(
+    ACKNOWLEDGED,
+    service="intake",
+    direction="canonical",
+    topic="intake_events",
+    summary="Intake acknowledged a contact to its sender, at the moment it stored it.",
+)
+class ContactAcknowledged(EventData):
+    """The acknowledgement of a contact; target: at once."""
+
+    contact_id: ContactId
+    agency: AgencyCode
+    sector: Sector = Field(description="Sector of the sending agency.")
+    source: ContactSource = Field(description="DfE source of contact.")
+    channel: Channel = Field(description="How the contact was sent.")
+    received_at: Time = Field(description="When the front door received the contact.")
+    acknowledged_at: Time = Field(description="When intake stored and acknowledged it.")
+    acknowledgement_seconds: float = Field(
+        ge=0, description="Seconds from receipt to acknowledgement (0 when clocks disagree)."
+    )
+
+
+@event(
+    DECIDED,
+    service="intake",
+    direction="canonical",
+    topic="intake_events",
+    summary="The MASH decided a contact; carries the working time it took against the "
+    "1-working-day target. Emitted once both the contact and the decision are known.",
+)
+class ContactDecided(_ContactFacts):
+    """A decided contact; `id` derives from the decision's event id."""
+
+    outcome: MashOutcome = Field(description="The pathway decided.")
+    level: int = Field(ge=1, le=4, description="Level of intervention (1-4).")
+    converted_to_referral: bool = Field(
+        description="The contact became a referral (accepted for social care: assessment or "
+        "strategy discussion / S47)."
+    )
+    decided_at: Time = Field(description="When the decision was made.")
+    deadline: Time = Field(description="End of the first working day after receipt.")
+    within_target: bool = Field(description="Decided within 1 working day of receipt.")
+    working_days_taken: int = Field(
+        ge=0,
+        description="Working days after the day of receipt up to the day of decision "
+        "(0 = decided the same day).",
+    )
+    working_hours_taken: float = Field(
+        ge=0, description="Hours from receipt to decision, not counting weekends and bank holidays."
+    )
+    wishes_and_feelings_recorded: bool = Field(
+        description="Whether the child's wishes and feelings are recorded in the contact."
+    )
+
+
+@event(
+    DECISION_OVERDUE,
+    service="intake",
+    direction="canonical",
+    topic="intake_events",
+    summary="A contact is still undecided one working day after receipt. Emitted once per "
+    "contact by a scheduled sweep; a later 'contact decided' clears it.",
+)
+class DecisionOverdue(_ContactFacts):
+    """An overdue MASH decision; `id` derives from the submission's event id, so every sweep
+    and every instance publishes the same event."""
+
+    deadline: Time = Field(description="The deadline that passed (also the event's time).")
+
+
+@event(
+    VIST_RECORDED,
+    service="intake",
+    direction="canonical",
+    topic="intake_events",
+    summary="A police VIST was recorded, with its delay from the incident (target: the same day).",
+)
+class VistRecorded(EventData):
+    """A recorded VIST and its delay."""
+
+    contact_id: ContactId
+    incident_at: Time = Field(description="When the incident happened.")
+    submitted_at: Time = Field(description="When the VIST was submitted.")
+    same_day: bool = Field(description="Submitted on the day of the incident (London time).")
+    delay_days: int = Field(
+        ge=0, description="Calendar days from the incident's date to the submission's date."
+    )
+    delay_hours: float = Field(ge=0, description="Hours from the incident to submission.")
+
+
+@event(
+    ENCOMPASS_NOTIFIED,
+    service="intake",
+    direction="canonical",
+    topic="intake_events",
+    summary="A school was notified under Operation Encompass; on time when before the start "
+    "of the next school day after the incident.",
+)
+class EncompassNotified(EventData):
+    """An Operation Encompass notification and whether it was on time."""
+
+    contact_id: ContactId
+    incident_at: Time = Field(description="When the domestic abuse incident happened.")
+    notified_at: Time = Field(description="When the school was notified.")
+    deadline: Time = Field(description="Start of the next school day after the incident.")
+    on_time: bool = Field(description="Notified before the deadline.")
+    hours_after_incident: float = Field(ge=0, description="Hours from incident to notice.")
+
+
+@event(
+    EARLY_HELP_ALLOCATED,
+    service="intake",
+    direction="canonical",
+    topic="intake_events",
+    summary="A family was allocated early help; carries the wait since the MASH decision. "
+    "Emitted once the contact, its decision and the allocation are all known.",
+)
+class EarlyHelpAllocated(_ContactFacts):
+    """Early-help allocation and the family's wait."""
+
+    outcome: MashOutcome = Field(description="The MASH decision's outcome.")
+    decided_at: Time = Field(description="When the MASH decided.")
+    allocated_at: Time = Field(description="When a family support worker was allocated.")
+    wait_days: int = Field(ge=0, description="Calendar days from decision to allocation.")
+    wait_working_days: int = Field(ge=0, description="Working days from decision to allocation.")
+
+
+# contracts-ready

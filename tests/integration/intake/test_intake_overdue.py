@@ -1,0 +1,113 @@
+"""Decision overdue: announced once per contact by the sweep, whatever crashes and however
+many instances sweep."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from services.intake.overdue import sweep_overdue
+from services.intake.store import ContactStore
+from shared.contracts.intake import DECIDED, DECISION_OVERDUE
+from shared.events import Envelope, derived_id, encode
+from shared.ops.system import Infra
+from tests.integration.intake.helpers import NO_SWEEP, by_type, canonical, stored
+from tests.support.services import RunningService, running
+from tests.unit.intake.factories import at, contact, decision, inbound
+
+NOW = at(2026, 11, 12, 12)  # Thursday
+
+
+async def _submit(svc: RunningService, *events: Envelope) -> None:
+    for event in events:
+        r = await svc.http.post("/events", content=encode(event))
+        assert r.status_code == 202, r.text
+
+
+def _overdue_entries(view: dict[str, object]) -> list[object]:
+    timeline = view["timeline"]
+    assert isinstance(timeline, list)
+    return [e for e in timeline if e["type"] == DECISION_OVERDUE]
+
+
+async def test_only_undecided_contacts_past_their_deadline_are_announced_once(
+    infra: Infra, run_id: str
+) -> None:
+    async with running("intake", infra, run_id, **NO_SWEEP) as svc:
+        late = inbound("contact", contact("c-late"))  # Monday: due by the end of Tuesday
+        await _submit(
+            svc,
+            late,
+            inbound("contact", contact("c-decided")),
+            inbound("decision", decision("c-decided")),
+            inbound("contact", contact("c-fresh", received_at=at(2026, 11, 11, 10).isoformat())),
+        )
+        assert await sweep_overdue(svc.runtime, NOW) == 1
+        assert await sweep_overdue(svc.runtime, NOW) == 0
+
+        events = by_type(await canonical(infra, svc, expect=8))
+        [overdue] = events[DECISION_OVERDUE]
+        assert overdue.id == derived_id(late.id, DECISION_OVERDUE)
+        assert overdue.subject == "c-late"
+        assert overdue.data["deadline"].startswith("2026-11-11T00:00")
+        view = await stored(svc, "c-late", "decision-overdue")
+        assert len(_overdue_entries(view)) == 1
+
+        # A late decision still arrives, and says it missed the target.
+        await _submit(svc, inbound("decision", decision("c-late", decided_at=NOW.isoformat())))
+        events = by_type(await canonical(infra, svc, expect=9))
+        [late_decision] = [e for e in events[DECIDED] if e.subject == "c-late"]
+        assert late_decision.data["within_target"] is False
+        assert (await stored(svc, "c-late"))["status"] == "decided"
+        assert await sweep_overdue(svc.runtime, NOW) == 0
+
+
+async def test_a_crash_between_publishing_and_marking_republishes_the_same_event(
+    infra: Infra, run_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running("intake", infra, run_id, **NO_SWEEP) as svc:
+        await _submit(svc, inbound("contact", contact("c-1")))
+
+        async def crash(*args: object) -> bool:
+            raise RuntimeError("process killed")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(ContactStore, "mark_overdue", crash)
+            with pytest.raises(RuntimeError):
+                await sweep_overdue(svc.runtime, NOW)
+        assert await sweep_overdue(svc.runtime, NOW) == 1
+
+        events = by_type(await canonical(infra, svc, expect=4))
+        overdue = events[DECISION_OVERDUE]
+        assert len(overdue) == 2
+        assert overdue[0] == overdue[1]  # the very same event: subscribers dedupe it
+        assert len(_overdue_entries(await stored(svc, "c-1"))) == 1
+
+
+async def test_several_instances_sweeping_at_once_announce_the_same_event(
+    infra: Infra, run_id: str
+) -> None:
+    async with (
+        running("intake", infra, run_id, **NO_SWEEP) as one,
+        running("intake", infra, run_id, consumer_group=f"t{run_id}-other", **NO_SWEEP) as two,
+    ):
+        await _submit(one, inbound("contact", contact("c-1")), inbound("contact", contact("c-2")))
+        await asyncio.gather(sweep_overdue(one.runtime, NOW), sweep_overdue(two.runtime, NOW))
+
+        events = by_type(await canonical(infra, one, expect=6))
+        ids = {e.subject: e.id for e in events[DECISION_OVERDUE]}
+        assert len(ids) == 2
+        assert len(events[DECISION_OVERDUE]) in (2, 3, 4)  # duplicates share their id
+        for contact_id in ("c-1", "c-2"):
+            assert len(_overdue_entries(await stored(one, contact_id))) == 1
+
+
+async def test_the_background_sweep_announces_an_overdue_contact_by_itself(
+    infra: Infra, run_id: str
+) -> None:
+    async with running("intake", infra, run_id, overdue_sweep_interval_s=0.2) as svc:
+        await _submit(svc, inbound("contact", contact("c-1")))
+        await stored(svc, "c-1", "decision-overdue")
+        events = by_type(await canonical(infra, svc, expect=3))
+        assert len(events[DECISION_OVERDUE]) == 1
