@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.mongo import Document
+from shared.mongo import Document, chunks
 
 COLLECTION = "audit"
 
@@ -33,10 +33,9 @@ def entry(event_id: str, agency: str, principal: str, channel: str, service: str
 async def record(db: AsyncDatabase[Document], entries: Sequence[AuditEntry]) -> None:
     if not entries:
         return
-    await db[COLLECTION].bulk_write(
-        [UpdateOne({"_id": e.event_id}, {"$setOnInsert": asdict(e)}, upsert=True) for e in entries],
-        ordered=False,
-    )
+    ops = [UpdateOne({"_id": e.event_id}, {"$setOnInsert": asdict(e)}, upsert=True) for e in entries]
+    for part in chunks(ops):
+        await db[COLLECTION].bulk_write(list(part), ordered=False)
 
 
 async def for_event(db: AsyncDatabase[Document], event_id: str) -> Document | None:

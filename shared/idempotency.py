@@ -18,6 +18,8 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from shared.mongo import chunks
+
 APPLIED_FIELD = "_events"
 DUPLICATE_KEY = 11000
 
@@ -79,6 +81,13 @@ async def apply_many(collection: AsyncCollection[Any], changes: Sequence[Change]
 
 
 async def _apply_round(collection: AsyncCollection[Any], changes: list[Change]) -> list[bool]:
+    applied: list[bool] = []
+    for part in chunks(changes):
+        applied += await _apply_chunk(collection, list(part))
+    return applied
+
+
+async def _apply_chunk(collection: AsyncCollection[Any], changes: list[Change]) -> list[bool]:
     ops = [UpdateOne(*_guarded(c), upsert=True) for c in changes]
     try:
         await collection.bulk_write(ops, ordered=False)

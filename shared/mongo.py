@@ -3,12 +3,14 @@ made by the running service (or test), never at import time."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 Document = dict[str, Any]
+T = TypeVar("T")
 
 
 def create_client(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
@@ -28,3 +30,15 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, OperationFailure):
         return False
     return isinstance(exc, PyMongoError) and exc.has_error_label("RetryableWriteError")
+
+
+# FerretDB 1.x (SQLite) holds one pooled connection per statement of a write command until the
+# command ends, from a pool of 100 per database: an update command of 100 statements on
+# existing documents waits forever for a connection, and the server's metadata lock with it.
+# Writes are therefore sent in commands of at most this many statements.
+MAX_WRITE_BATCH = 20
+
+
+def chunks(ops: Sequence[T], size: int = MAX_WRITE_BATCH) -> Iterator[Sequence[T]]:
+    for start in range(0, len(ops), size):
+        yield ops[start : start + size]

@@ -201,7 +201,7 @@ async def _mongo_ready(url: str) -> bool:
     from pymongo import AsyncMongoClient
 
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-        url, serverSelectionTimeoutMS=1500
+        url, serverSelectionTimeoutMS=1500, socketTimeoutMS=3000
     )
     try:
         await client.admin.command("ping")
