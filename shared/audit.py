@@ -33,7 +33,9 @@ def entry(event_id: str, agency: str, principal: str, channel: str, service: str
 async def record(db: AsyncDatabase[Document], entries: Sequence[AuditEntry]) -> None:
     if not entries:
         return
-    ops = [UpdateOne({"_id": e.event_id}, {"$setOnInsert": asdict(e)}, upsert=True) for e in entries]
+    ops = [
+        UpdateOne({"_id": e.event_id}, {"$setOnInsert": asdict(e)}, upsert=True) for e in entries
+    ]
     for part in chunks(ops):
         await db[COLLECTION].bulk_write(list(part), ordered=False)
 
