@@ -1,23 +1,141 @@
-"""Reporting over HTTP (skeleton)."""
+"""Reporting over HTTP: scorecards, the annual report's tables and exceptions.
+
+Everything outside `/internal` is disclosure-controlled (counts 1-5 as "c", secondary
+suppression in tables). `/internal/...` gives the unsuppressed figures to the partnership's
+own staff (a later issue adds the staff-role check).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
+from fastapi import APIRouter, Path
+
+from services.reporting.handlers import reporting
+from services.reporting.metrics import Figures
+from services.reporting.periods import financial_year_of_period
+from services.reporting.publication import TABLES, disclose_values
+from shared.rejections import Rejected
 from shared.service import Runtime
+
+INTERNAL = "INTERNAL — unsuppressed figures for the partnership's own staff only; never publish. "
+PartnershipPath = Path(description="Partnership id.", pattern=r"^[A-Za-z0-9_.-]+$")
+PeriodPath = Path(description="Financial year (2020-21), quarter (2020-21-Q1) or month (2020-04).")
+TablePath = Path(description=f"One of: {', '.join(TABLES)}.")
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def router(runtime: Runtime) -> APIRouter:
     api = APIRouter(tags=["reporting"])
+    internal = APIRouter(prefix="/internal", tags=["internal (unsuppressed)"])
+    context = reporting(runtime)
 
-    @api.get("/internal/event-counts/{partnership}", summary="Events seen, by type (internal)")
-    async def counts(partnership: str) -> dict[str, int]:
-        cursor = await runtime.db["events"].aggregate(
-            [
-                {"$match": {"partnership": partnership}},
-                {"$group": {"_id": "$type", "n": {"$sum": 1}}},
-            ]
-        )
-        return {d["_id"]: d["n"] async for d in cursor}
+    async def figures(partnership: str, period: str) -> Figures:
+        financial_year_of_period(period)  # 422 on a malformed period
+        doc = await context.store.figures_of(partnership, period)
+        if doc is None:
+            raise Rejected("no-figures", f"no figures for {partnership} in {period}", status=404)
+        return Figures(doc.get("values", {}), doc.get("breakdowns", {}))
 
+    async def scorecard(partnership: str, period: str, controlled: bool) -> dict[str, Any]:
+        fig = await figures(partnership, period)
+        statuses = {
+            metric: target.status(_number(fig.values.get(metric)))
+            for metric, target in context.targets.items()
+        }
+        values: dict[str, Any] = disclose_values(fig.values) if controlled else dict(fig.values)
+        return {
+            "partnership": partnership,
+            "period": period,
+            "disclosure": "controlled" if controlled else "none (internal)",
+            "values": values,
+            "targets": {
+                metric: {
+                    "target": t.target,
+                    "direction": t.direction,
+                    "amber": t.amber,
+                    "status": statuses[metric],
+                    "why": t.why,
+                }
+                for metric, t in context.targets.items()
+            },
+        }
+
+    async def table(partnership: str, name: str, period: str, controlled: bool) -> dict[str, Any]:
+        build = TABLES.get(name)
+        if build is None:
+            raise Rejected("no-such-table", f"tables: {', '.join(TABLES)}", status=404)
+        fig = await figures(partnership, period)
+        return {
+            "partnership": partnership,
+            "period": period,
+            "table": name,
+            "disclosure": "controlled" if controlled else "none (internal)",
+            **build(fig, controlled),
+        }
+
+    @api.get(
+        "/partnerships/{partnership}/scorecard/{period}",
+        summary="Scorecard: every metric for a period with its RAG status (disclosure-controlled)",
+    )
+    async def public_scorecard(
+        partnership: str = PartnershipPath, period: str = PeriodPath
+    ) -> dict[str, Any]:
+        return await scorecard(partnership, period, controlled=True)
+
+    @api.get(
+        "/partnerships/{partnership}/tables/{table_name}/{period}",
+        summary="An annual-report table for a period (disclosure-controlled)",
+    )
+    async def public_table(
+        partnership: str = PartnershipPath,
+        table_name: str = TablePath,
+        period: str = PeriodPath,
+    ) -> dict[str, Any]:
+        return await table(partnership, table_name, period, controlled=True)
+
+    @api.get(
+        "/partnerships/{partnership}/exceptions",
+        summary="Exceptions: RAG status changes against targets, newest first",
+    )
+    async def exceptions(partnership: str = PartnershipPath) -> list[dict[str, Any]]:
+        return await context.store.exceptions_of(partnership)
+
+    @internal.get(
+        "/partnerships/{partnership}/scorecard/{period}",
+        summary="Scorecard, unsuppressed (internal)",
+        description=INTERNAL,
+    )
+    async def internal_scorecard(
+        partnership: str = PartnershipPath, period: str = PeriodPath
+    ) -> dict[str, Any]:
+        return await scorecard(partnership, period, controlled=False)
+
+    @internal.get(
+        "/partnerships/{partnership}/figures/{period}",
+        summary="Every figure and breakdown of a period, unsuppressed (internal)",
+        description=INTERNAL,
+    )
+    async def internal_figures(
+        partnership: str = PartnershipPath, period: str = PeriodPath
+    ) -> dict[str, Any]:
+        fig = await figures(partnership, period)
+        return {"partnership": partnership, "period": period, **fig.as_document()}
+
+    @internal.get(
+        "/partnerships/{partnership}/tables/{table_name}/{period}",
+        summary="An annual-report table, unsuppressed (internal)",
+        description=INTERNAL,
+    )
+    async def internal_table(
+        partnership: str = PartnershipPath,
+        table_name: str = TablePath,
+        period: str = PeriodPath,
+    ) -> dict[str, Any]:
+        return await table(partnership, table_name, period, controlled=False)
+
+    api.include_router(internal)
     return api

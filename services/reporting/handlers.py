@@ -1,34 +1,118 @@
-"""Reporting's consumers of canonical events (skeleton: a count per event type)."""
+"""Reporting's consumers: every canonical event of intake, reviews and training becomes
+fact updates (see `facts`), then the touched years are recomputed (see `recompute`).
+
+Event types reporting does not use are skipped (a new event type upstream must not stop
+reporting); an event of a known type whose data does not match its contract is
+dead-lettered with reason `schema`.
+"""
 
 from __future__ import annotations
 
+import logging
+import weakref
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import ConsumerRecord
+from pydantic import BaseModel, ValidationError
 
+from services.reporting import facts
+from services.reporting.gauges import DomainGauges
+from services.reporting.recompute import Reporter
+from services.reporting.settings import ReportingSettings
+from services.reporting.store import ReportingStore
+from services.reporting.targets import Target, resolve_targets
 from shared.consumer import Delivery, Subscription, subscribe
-from shared.events import Envelope, decode
+from shared.events import Envelope, decode, describe
+from shared.rejections import Rejected
 from shared.service import Runtime
 
-
-async def record(runtime: Runtime, events: list[Envelope]) -> None:
-    # One document per event id: a redelivered event overwrites itself, never counts twice.
-    coll = runtime.db["events"]
-    for e in events:
-        await coll.update_one(
-            {"_id": e.id},
-            {"$set": {"partnership": e.partnership, "type": e.type, "time": e.time}},
-            upsert=True,
-        )
+log = logging.getLogger(__name__)
 
 
-def _decode(record: ConsumerRecord[Any, Any]) -> Envelope:
-    return decode(record.value)
+@dataclass(frozen=True)
+class Canonical:
+    """A canonical event and its typed data (None for a type reporting does not use)."""
+
+    envelope: Envelope
+    data: BaseModel | None
+
+
+def decode_canonical(raw: bytes | None) -> Canonical:
+    envelope = decode(raw)
+    model = facts.model_for(envelope.type)
+    if model is None:
+        return Canonical(envelope, None)
+    try:
+        return Canonical(envelope, model.model_validate(envelope.data))
+    except ValidationError as exc:
+        raise Rejected("schema", describe(exc)) from None
+
+
+def fact_updates(items: list[Canonical]) -> list[tuple[str, facts.FactUpdate]]:
+    return [
+        (item.envelope.partnership, update)
+        for item in items
+        if item.data is not None
+        for update in facts.facts_of(item.envelope, item.data)
+    ]
+
+
+class Reporting:
+    """What reporting's handlers, jobs and routes share within one running service."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        settings = runtime.settings
+        overrides = settings.metric_targets if isinstance(settings, ReportingSettings) else {}
+        self.settings = settings
+        self.targets: dict[str, Target] = resolve_targets(overrides)
+        self.gauges = DomainGauges(runtime.registry)
+        self._reporter: Reporter | None = None
+
+    @property
+    def store(self) -> ReportingStore:
+        return ReportingStore(self.runtime.db)
+
+    @property
+    def reporter(self) -> Reporter:
+        if self._reporter is None:
+            s = self.settings
+            self._reporter = Reporter(
+                self.store,
+                self.targets,
+                self.gauges,
+                self.runtime.publish,
+                snapshot_topic=self.runtime.topics.reporting_snapshots,
+                exception_topic=self.runtime.topics.reporting_exceptions,
+                debounce_s=getattr(s, "recompute_debounce_s", 2.0),
+                max_delay_s=getattr(s, "recompute_max_delay_s", 10.0),
+            )
+        return self._reporter
+
+    async def handle(self, items: list[Canonical]) -> None:
+        years = await self.store.apply(fact_updates(items))
+        self.reporter.touched(years)
+
+
+_CONTEXTS: weakref.WeakKeyDictionary[Runtime, Reporting] = weakref.WeakKeyDictionary()
+
+
+def reporting(runtime: Runtime) -> Reporting:
+    if runtime not in _CONTEXTS:
+        _CONTEXTS[runtime] = Reporting(runtime)
+    return _CONTEXTS[runtime]
+
+
+def _decode(record: ConsumerRecord[Any, Any]) -> Canonical:
+    return decode_canonical(record.value)
 
 
 def setup(runtime: Runtime) -> None:
-    async def handle(batch: list[Delivery[Envelope]]) -> None:
-        await record(runtime, [d.item for d in batch])
+    context = reporting(runtime)
+
+    async def handle(batch: list[Delivery[Canonical]]) -> None:
+        await context.handle([d.item for d in batch])
 
     for topic in runtime.topics.canonical:
         subscribe(
@@ -44,4 +128,24 @@ def setup(runtime: Runtime) -> None:
             ),
             group_id=runtime.settings.group_id(),
             batch_size=runtime.settings.consumer_batch_size,
+            description="Canonical events, turned into the partnership's metrics.",
         )
+
+
+async def create_indexes(runtime: Runtime) -> None:
+    await reporting(runtime).store.create_indexes()
+
+
+async def recompute_loop(runtime: Runtime) -> None:
+    reporter = reporting(runtime).reporter
+    try:
+        await reporter.start()
+    except Exception:
+        # Not fatal: the next events recompute their years, the periodic job re-sends.
+        log.exception("reporting could not refresh the stored figures at start")
+    await reporter.run_debounced()
+
+
+async def snapshot_loop(runtime: Runtime) -> None:
+    interval = getattr(runtime.settings, "snapshot_interval_s", 60.0)
+    await reporting(runtime).reporter.run_periodic(interval)

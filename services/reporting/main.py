@@ -16,11 +16,16 @@ SETTINGS = ReportingSettings
 def spec(topics: Topics) -> ServiceSpec:
     return ServiceSpec(
         title="Partnership Pulse — reporting",
-        description="Partnership metrics: scorecards, exceptions, annual-report tables.",
+        description="Partnership metrics: scorecards, exceptions against targets and the "
+        "annual report's tables. Published figures are disclosure-controlled (counts 1-5 "
+        "shown as 'c', with secondary suppression); the unsuppressed figures are only under "
+        "/internal, for the partnership's own staff.",
         consumes=list(topics.canonical),
         produces=[topics.reporting_snapshots, topics.reporting_exceptions],
         setup=handlers.setup,
         routers=[api.router],
+        on_start=[handlers.create_indexes],
+        background=[handlers.recompute_loop, handlers.snapshot_loop],
     )
 
 

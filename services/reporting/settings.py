@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import Field
+
 from shared.settings import ServiceSettings
 
 
 class ReportingSettings(ServiceSettings):
     service_name: str = "reporting"
     http_port: int = 8004
+    metric_targets: dict[str, dict[str, Any] | None] = Field(
+        default_factory=dict,
+        description="JSON overriding the default targets per metric, e.g. "
+        '{"completion_rate": {"target": 85, "amber": 5}}; null removes a target',
+    )
+    recompute_debounce_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="quiet time after the last event before figures are recomputed and a "
+        "changed snapshot is published",
+    )
+    recompute_max_delay_s: float = Field(
+        default=10.0, gt=0, description="longest a change waits for recomputation under load"
+    )
+    snapshot_interval_s: float = Field(
+        default=60.0, gt=0, description="every how often every partnership's snapshot is re-sent"
+    )

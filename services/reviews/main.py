@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.reviews import handlers
+from services.reviews import api, handlers
 from services.reviews.settings import ReviewsSettings
 from shared.service import ServiceSpec, build_app
 from shared.settings import load_settings
@@ -16,10 +16,14 @@ SETTINGS = ReviewsSettings
 def spec(topics: Topics) -> ServiceSpec:
     return ServiceSpec(
         title="Partnership Pulse — reviews",
-        description="Serious incidents, rapid reviews, practice reviews, audits, action plans.",
+        description="Serious incidents, rapid reviews, practice reviews, audits, their action "
+        "plans and the escalation log; raises 'action overdue' and statutory-clock breaches.",
         consumes=[topics.reviews_inbound],
         produces=[topics.reviews_events],
         setup=handlers.setup,
+        routers=[api.router],
+        on_start=[handlers.create_indexes],
+        background=[handlers.sweeper],
     )
 
 

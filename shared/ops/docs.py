@@ -27,7 +27,8 @@ def _app(service: str) -> Any:
     module = importlib.import_module(f"services.{service}.main")
     # Placeholder addresses: building an app opens no connection.
     settings = module.SETTINGS(
-        kafka_bootstrap_servers="kafka:9092", mongodb_url="mongodb://mongodb:27017/",
+        kafka_bootstrap_servers="kafka:9092",
+        mongodb_url="mongodb://mongodb:27017/",
         auth_disabled=True,
     )
     return module.create_app(settings)

@@ -59,7 +59,9 @@ class PrivateStack:
 @pytest.fixture(scope="session")
 def private_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateStack]:
     cfg = StackConfig(
-        kafka_port=free_port(), controller_port=free_port(), ferretdb_port=free_port(),
+        kafka_port=free_port(),
+        controller_port=free_port(),
+        ferretdb_port=free_port(),
         kafka_heap="512m",
     )
     private = PrivateStack(cfg, tmp_path_factory.mktemp("private-stack"))

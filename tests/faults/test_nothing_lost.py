@@ -49,8 +49,12 @@ def _valid(i: int) -> bytes:
         }
     ).model_dump(mode="json", exclude_none=True)
     event = new_event(
-        id=f"sub-{i:05d}", type=SUBMITTED, source="agency/police", partnership="p1",
-        subject=data["contact_id"], data=data,
+        id=f"sub-{i:05d}",
+        type=SUBMITTED,
+        source="agency/police",
+        partnership="p1",
+        subject=data["contact_id"],
+        data=data,
     )
     return encode(event)
 
@@ -87,8 +91,10 @@ async def _publish(bootstrap: str, topic: str, records: list[bytes], times: int 
     await producer.start()
     try:
         for _ in range(times):
-            futures = [await producer.send(topic, raw, key=str(i % 97).encode())
-                       for i, raw in enumerate(records)]
+            futures = [
+                await producer.send(topic, raw, key=str(i % 97).encode())
+                for i, raw in enumerate(records)
+            ]
             await asyncio.gather(*futures)
     finally:
         await producer.stop()
@@ -100,7 +106,7 @@ def _consumed(svc: ServiceProcess) -> float:
             text = r.read().decode()
     except OSError:
         return 0.0
-    return sum(float(m) for m in re.findall(r'^pulse_consumed_total\{[^}]*\} (\S+)$', text, re.M))
+    return sum(float(m) for m in re.findall(r"^pulse_consumed_total\{[^}]*\} (\S+)$", text, re.M))
 
 
 async def _wait_consumed(svc: ServiceProcess, at_least: float, timeout: float = 60) -> None:
@@ -112,14 +118,19 @@ async def _wait_consumed(svc: ServiceProcess, at_least: float, timeout: float = 
     raise AssertionError(f"service consumed fewer than {at_least} records in {timeout}s")
 
 
-async def _drain(bootstrap: str, topics: Topics, expect_valid: int, expect_dead: int,
-                 timeout: float = 180) -> tuple[dict[str, set[str]], list[str], int]:
+async def _drain(
+    bootstrap: str, topics: Topics, expect_valid: int, expect_dead: int, timeout: float = 180
+) -> tuple[dict[str, set[str]], list[str], int]:
     """Read the canonical and dead-letter topics until every valid contact and every invalid
     record is accounted for (or the deadline): contact id -> received-event ids, DLQ reasons,
     and how many canonical records were re-publications of an id already seen."""
     consumer = AIOKafkaConsumer(
-        topics.intake_events, dlq(topics.intake_inbound), bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest", enable_auto_commit=False, metadata_max_age_ms=1000,
+        topics.intake_events,
+        dlq(topics.intake_inbound),
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        metadata_max_age_ms=1000,
     )
     await consumer.start()
     received: dict[str, set[str]] = {}
@@ -157,8 +168,9 @@ async def _drain(bootstrap: str, topics: Topics, expect_valid: int, expect_dead:
     return received, list(dead_offsets.values()), republished
 
 
-def _report(name: str, published: int, received: dict[str, set[str]], dead: list[str],
-            republished: int) -> tuple[int, int]:
+def _report(
+    name: str, published: int, received: dict[str, set[str]], dead: list[str], republished: int
+) -> tuple[int, int]:
     lost = VALID - len(received)
     duplicated = sum(len(ids) - 1 for ids in received.values())
     print(
@@ -172,34 +184,46 @@ def _report(name: str, published: int, received: dict[str, set[str]], dead: list
 Fault = Callable[[PrivateStack, ServiceProcess, list[ServiceProcess], Path], None]
 
 
-def _sigkill(stack: PrivateStack, svc: ServiceProcess, extra: list[ServiceProcess], _: Path) -> None:
+def _sigkill(
+    stack: PrivateStack, svc: ServiceProcess, extra: list[ServiceProcess], _: Path
+) -> None:
     svc.kill()
     svc.start()
 
 
-def _sigterm(stack: PrivateStack, svc: ServiceProcess, extra: list[ServiceProcess], _: Path) -> None:
+def _sigterm(
+    stack: PrivateStack, svc: ServiceProcess, extra: list[ServiceProcess], _: Path
+) -> None:
     assert svc.terminate() == 0, svc.log_tail()
     svc.start()
 
 
-def _broker_restart(stack: PrivateStack, svc: ServiceProcess, extra: list[ServiceProcess],
-                    _: Path) -> None:
+def _broker_restart(
+    stack: PrivateStack, svc: ServiceProcess, extra: list[ServiceProcess], _: Path
+) -> None:
     stack.stop("kafka")
     time.sleep(3)  # the outage itself: the service must ride it out, not a wait for a result
     stack.up()
 
 
-def _database_restart(stack: PrivateStack, svc: ServiceProcess, extra: list[ServiceProcess],
-                      _: Path) -> None:
+def _database_restart(
+    stack: PrivateStack, svc: ServiceProcess, extra: list[ServiceProcess], _: Path
+) -> None:
     stack.stop("ferretdb")
     time.sleep(3)  # the outage itself
     stack.up()
 
 
-def _rebalance(stack: PrivateStack, svc: ServiceProcess, extra: list[ServiceProcess],
-               log_dir: Path) -> None:
-    second = ServiceProcess("intake", stack.infra, svc.env["TOPIC_PREFIX"][1:-1], log_dir,
-                            CONSUMER_BATCH_SIZE=str(BATCH))
+def _rebalance(
+    stack: PrivateStack, svc: ServiceProcess, extra: list[ServiceProcess], log_dir: Path
+) -> None:
+    second = ServiceProcess(
+        "intake",
+        stack.infra,
+        svc.env["TOPIC_PREFIX"][1:-1],
+        log_dir,
+        CONSUMER_BATCH_SIZE=str(BATCH),
+    )
     extra.append(second.start())
 
 
@@ -224,8 +248,9 @@ async def test_every_valid_event_once_every_invalid_one_dead_lettered(
     times = 2 if scenario == "published-twice" else 1
     await _publish(bootstrap, topics.intake_inbound, records, times)
 
-    svc = ServiceProcess("intake", private_stack.infra, run_id, tmp_path,
-                         CONSUMER_BATCH_SIZE=str(BATCH))
+    svc = ServiceProcess(
+        "intake", private_stack.infra, run_id, tmp_path, CONSUMER_BATCH_SIZE=str(BATCH)
+    )
     extra: list[ServiceProcess] = []
     try:
         await asyncio.to_thread(svc.start)

@@ -38,6 +38,7 @@ class ServiceProcess:
             "CONSUMER_GROUP": f"t{run_id}-{service}",
             "HTTP_PORT": str(self.port),
             "LOG_LEVEL": "INFO",
+            "AUTH_DISABLED": "true",
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None
@@ -46,7 +47,10 @@ class ServiceProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "shared.ops.cli", "run", self.service],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -14,7 +14,8 @@ def test_app_factory_does_no_io_and_serves_health_and_metrics(service: str) -> N
     module = importlib.import_module(f"services.{service}.main")
     # An address nothing listens on: building the app must not try to connect.
     settings = module.SETTINGS(
-        kafka_bootstrap_servers="127.0.0.1:1", mongodb_url="mongodb://127.0.0.1:1/",
+        kafka_bootstrap_servers="127.0.0.1:1",
+        mongodb_url="mongodb://127.0.0.1:1/",
         auth_disabled=True,
     )
     app = module.create_app(settings)

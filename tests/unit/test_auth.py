@@ -47,8 +47,9 @@ def _app(store: KeyStore | None) -> FastAPI:
     return app
 
 
-async def _call(app: FastAPI, method: str, path: str, key: str | None = None,
-                body: dict[str, str] | None = None) -> httpx.Response:
+async def _call(
+    app: FastAPI, method: str, path: str, key: str | None = None, body: dict[str, str] | None = None
+) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         return await c.request(method, path, headers=headers, json=body)
@@ -67,8 +68,9 @@ async def test_a_wrong_key_is_refused(keys: tuple[KeyStore, dict[str, str]]) -> 
 
 async def test_an_agency_submits_as_itself(keys: tuple[KeyStore, dict[str, str]]) -> None:
     store, plain = keys
-    response = await _call(_app(store), "POST", "/contacts", plain["police"],
-                           {"source": "agency/police"})
+    response = await _call(
+        _app(store), "POST", "/contacts", plain["police"], {"source": "agency/police"}
+    )
     assert response.status_code == 200
     assert response.json() == {"by": "police-ingest"}
 
@@ -77,15 +79,16 @@ async def test_an_agency_cannot_submit_in_another_agencys_name(
     keys: tuple[KeyStore, dict[str, str]], caplog: pytest.LogCaptureFixture
 ) -> None:
     store, plain = keys
-    response = await _call(_app(store), "POST", "/contacts", plain["police"],
-                           {"source": "agency/health-trust"})
+    response = await _call(
+        _app(store), "POST", "/contacts", plain["police"], {"source": "agency/health-trust"}
+    )
     assert response.status_code == 403
     assert response.json()["error"] == "forbidden-source"
     assert "police-ingest" in caplog.text  # refused and logged, with who tried
 
 
 async def test_unsuppressed_figures_need_the_staff_role(
-    keys: tuple[KeyStore, dict[str, str]]
+    keys: tuple[KeyStore, dict[str, str]],
 ) -> None:
     store, plain = keys
     app = _app(store)

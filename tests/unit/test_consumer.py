@@ -27,8 +27,16 @@ class RecordingDeadLetters:
 
 def _record(value: bytes, offset: int = 0) -> ConsumerRecord[Any, Any]:
     return ConsumerRecord(
-        topic="t", partition=0, offset=offset, timestamp=0, timestamp_type=0, key=b"k",
-        value=value, checksum=None, serialized_key_size=1, serialized_value_size=len(value),
+        topic="t",
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"k",
+        value=value,
+        checksum=None,
+        serialized_key_size=1,
+        serialized_value_size=len(value),
         headers=[],
     )
 
@@ -41,8 +49,15 @@ def _decode(record: ConsumerRecord[Any, Any]) -> str:
 
 def _subscription(handle: Any, dead: RecordingDeadLetters) -> Subscription[str]:
     return Subscription(
-        topic="t", service="svc", decode=_decode, handle=handle, dead_letters=dead,  # type: ignore[arg-type]
-        metrics=PlumbingMetrics(CollectorRegistry()), retries=2, backoff_s=0, transient_pause_s=0,
+        topic="t",
+        service="svc",
+        decode=_decode,
+        handle=handle,
+        dead_letters=dead,  # type: ignore[arg-type]
+        metrics=PlumbingMetrics(CollectorRegistry()),
+        retries=2,
+        backoff_s=0,
+        transient_pause_s=0,
     )
 
 
@@ -119,14 +134,20 @@ async def test_a_record_on_an_agency_topic_must_come_from_that_agency() -> None:
         return r
 
     sub = Subscription(
-        topic="t", service="svc", decode=lambda r: _Item(r.value.decode()), handle=handle,
-        dead_letters=dead, metrics=PlumbingMetrics(CollectorRegistry()),  # type: ignore[arg-type]
+        topic="t",
+        service="svc",
+        decode=lambda r: _Item(r.value.decode()),
+        handle=handle,
+        dead_letters=dead,
+        metrics=PlumbingMetrics(CollectorRegistry()),  # type: ignore[arg-type]
         agency_topics=True,
     )
-    await sub.run([
-        record("t.police", "agency/police", 0),
-        record("t.police", "agency/health", 1),  # claims to be another agency
-        record("t", "agency/anyone", 2),  # the trusted bare topic is not bound
-    ])
+    await sub.run(
+        [
+            record("t.police", "agency/police", 0),
+            record("t.police", "agency/health", 1),  # claims to be another agency
+            record("t", "agency/anyone", 2),  # the trusted bare topic is not bound
+        ]
+    )
     assert handled == ["agency/police", "agency/anyone"]
     assert [(v, reason) for v, reason, _ in dead.sent] == [(b"agency/health", "forbidden-source")]

@@ -10,8 +10,21 @@ from shared.rejections import Rejected
 
 @pytest.mark.parametrize(
     "field",
-    ["name", "firstName", "first_name", "Surname", "dob", "date_of_birth", "DateOfBirth",
-     "address", "postcode", "post_code", "nhs_number", "NHSNumber", "email"],
+    [
+        "name",
+        "firstName",
+        "first_name",
+        "Surname",
+        "dob",
+        "date_of_birth",
+        "DateOfBirth",
+        "address",
+        "postcode",
+        "post_code",
+        "nhs_number",
+        "NHSNumber",
+        "email",
+    ],
 )
 def test_personal_data_fields_are_refused_at_any_depth(field: str) -> None:
     payload = {"child": {"details": [{field: "x"}]}}

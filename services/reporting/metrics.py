@@ -1,0 +1,330 @@
+"""The partnership's metrics (PRODUCT.md, 'Metrics the partnership asks for'), computed from
+the fact documents of one partnership and one financial year, for that year, its quarters
+and its months. Pure: the store loads the facts, this turns them into figures.
+
+A figure is a number or None (nothing to measure: a rate with no denominator). Breakdowns are
+counts by a code (source, sector, outcome, theme, organisation...), nested for two-way tables.
+Each entity counts in the period of its anchor date (a contact: its receipt; a VIST or an
+Encompass notice: the incident; a review: its notification; an enrolment: its start).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.reporting import facts as f
+from services.reporting.periods import periods_in_year
+
+Value = float | int | None
+Doc = Mapping[str, Any]
+
+
+@dataclass
+class Figures:
+    """The figures of one partnership and period."""
+
+    values: dict[str, Value] = field(default_factory=dict)
+    breakdowns: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_document(self) -> dict[str, Any]:
+        return {"values": self.values, "breakdowns": self.breakdowns}
+
+
+class _Period:
+    """Accumulates one period's figures."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.samples: dict[str, list[float]] = defaultdict(list)
+        self.by: dict[str, Counter[str]] = defaultdict(Counter)
+        self.by2: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+
+    def count(self, metric: str, yes: object = True) -> None:
+        self.counts[metric] += 1 if yes else 0
+
+    def sample(self, metric: str, value: float | None) -> None:
+        if value is not None:
+            self.samples[metric].append(float(value))
+
+    def breakdown(self, name: str, key: object) -> None:
+        if key is not None:
+            self.by[name][_key(key)] += 1
+
+    def breakdown2(self, name: str, row: object, column: object) -> None:
+        if row is not None and column is not None:
+            self.by2[name][_key(row)][_key(column)] += 1
+
+
+def _key(value: object) -> str:
+    """A breakdown key usable as a MongoDB field name (owner roles are free text)."""
+    return str(value).replace(".", "\u2024").lstrip("$") or "-"
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return round(100.0 * numerator / denominator, 1) if denominator else None
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(statistics.fmean(values), 2) if values else None
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 2) if values else None
+
+
+# Per fact kind: how one document adds to its period.
+Contribution = Callable[[_Period, Doc], None]
+
+
+def _contact(p: _Period, c: Doc) -> None:
+    p.count("contacts_received")
+    p.breakdown("contacts_by_source", c.get("source"))
+    p.breakdown("contacts_by_sector", c.get("sector"))
+    p.breakdown("contacts_by_age_band", c.get("age_band"))
+    wishes = c.get("wishes", c.get("wishes_at_decision"))
+    if wishes is not None:
+        p.count("contacts_with_wishes_known")
+        p.count("contacts_with_wishes_recorded", wishes)
+    if c.get("acknowledgement_seconds") is not None:
+        p.count("contacts_acknowledged")
+        p.sample("acknowledgement_seconds", c["acknowledgement_seconds"])
+    if c.get("decided"):
+        p.count("contacts_decided")
+        p.count("decisions_within_target", c.get("within_target"))
+        p.breakdown("decisions_by_source", c.get("source"))
+        p.breakdown("decisions_by_outcome", c.get("outcome"))
+        p.breakdown("decisions_by_level", c.get("level"))
+        if c.get("converted"):
+            p.count("referrals")
+            p.breakdown("referrals_by_source", c.get("source"))
+            p.breakdown("referrals_by_sector", c.get("sector"))
+    elif c.get("overdue"):
+        p.count("decisions_overdue_now")
+    if c.get("early_help_allocated"):
+        p.count("early_help_allocations")
+        p.sample("early_help_wait_days", c.get("early_help_wait_days"))
+        p.sample("early_help_wait_working_days", c.get("early_help_wait_working_days"))
+
+
+def _vist(p: _Period, v: Doc) -> None:
+    p.count("vists")
+    p.count("vists_same_day", v.get("same_day"))
+    p.sample("vist_delay_days", v.get("delay_days"))
+
+
+def _encompass(p: _Period, n: Doc) -> None:
+    p.count("encompass_notifications")
+    p.count("encompass_on_time", n.get("on_time"))
+
+
+def _clock(p: _Period, r: Doc, clock: str, metric: str) -> None:
+    """A statutory clock is measured once it was met or missed (completed late, or breached
+    before completion)."""
+    met = r.get(f"clock_{clock}_met")
+    breached = r.get(f"clock_{clock}_breached", False)
+    if met is not None or breached:
+        p.count(f"{metric}_measured")
+        p.count(metric, bool(met) and not breached)
+
+
+def _review(p: _Period, r: Doc) -> None:
+    kind = r.get("kind")
+    p.count("reviews_opened")
+    p.breakdown("reviews_by_kind", kind)
+    if kind == "sin":
+        p.count("sins")
+        _clock(p, r, "sin_notification", "sins_notified_within_5_working_days")
+    elif kind == "rapid-review":
+        p.count("rapid_reviews")
+        for theme in r.get("themes") or ():
+            p.breakdown("rapid_reviews_by_theme", theme)
+        p.breakdown("rapid_reviews_by_age_band", r.get("age_band") or "not-recorded")
+        p.count("rapid_reviews_lcspr_required", r.get("lcspr_required"))
+        _clock(p, r, "rapid_review", "rapid_reviews_within_15_working_days")
+    elif kind == "lcspr":
+        p.count("lcsprs")
+        _clock(p, r, "lcspr_publication", "lcsprs_within_6_months")
+
+
+def _recommendation(p: _Period, r: Doc) -> None:
+    p.count("recommendations")
+    p.breakdown("recommendations_by_agreement", r.get("agreement") or "not-recorded")
+
+
+def _action(p: _Period, a: Doc) -> None:
+    status = a.get("status")
+    owner = a.get("owner_role")
+    p.count("actions")
+    p.count("actions_complete", status == "complete")
+    p.breakdown("actions_by_status", status)
+    p.breakdown2("actions_by_review_status", a.get("review_id"), status)
+    p.breakdown2("actions_by_owner_status", owner, status)
+    overdue = (
+        status != "complete"
+        and a.get("overdue_for_target") is not None
+        and a.get("overdue_for_target") == a.get("target_date")
+    )
+    if overdue:
+        p.count("actions_overdue")
+        p.breakdown("overdue_actions_by_owner", owner)
+        p.breakdown("overdue_actions_by_agency", a.get("owner_agency"))
+
+
+def _escalation(p: _Period, e: Doc) -> None:
+    p.count("escalations_raised")
+    p.breakdown("escalations_by_level", e.get("level"))
+    if e.get("resolved"):
+        p.count("escalations_resolved")
+        p.sample("escalation_days_open", e.get("days_open"))
+
+
+def _learner(p: _Period, learner: Doc) -> None:
+    p.count("learners_registered")
+    p.count("learners_implicit", learner.get("implicit"))
+    p.breakdown("learners_by_organisation", learner.get("organisation"))
+    p.breakdown("learners_by_sector", learner.get("sector"))
+
+
+def _enrolment(p: _Period, e: Doc) -> None:
+    org, fmt, course = e.get("organisation"), e.get("format"), e.get("course_id")
+    p.count("enrolments")
+    p.count("multi_agency_enrolments", e.get("multi_agency"))
+    p.breakdown("enrolments_by_format", fmt)
+    p.breakdown("enrolments_by_sector", e.get("sector"))
+    p.breakdown2("enrolments_by_organisation_format", org, fmt)
+    p.breakdown2("enrolments_by_course_organisation", course, org)
+    if e.get("completed"):
+        p.count("completions")
+        p.breakdown2("completions_by_organisation_format", org, fmt)
+        p.breakdown2("completions_by_course_organisation", course, org)
+    elif e.get("withdrawn"):
+        p.count("withdrawals")
+
+
+CONTRIBUTIONS: dict[str, Contribution] = {
+    f.CONTACTS: _contact,
+    f.VISTS: _vist,
+    f.ENCOMPASS: _encompass,
+    f.REVIEWS: _review,
+    f.RECOMMENDATIONS: _recommendation,
+    f.ACTIONS: _action,
+    f.ESCALATIONS: _escalation,
+    f.LEARNERS: _learner,
+    f.ENROLMENTS: _enrolment,
+}
+
+COUNTS = (
+    "contacts_received",
+    "contacts_acknowledged",
+    "contacts_with_wishes_known",
+    "contacts_with_wishes_recorded",
+    "contacts_decided",
+    "referrals",
+    "decisions_within_target",
+    "decisions_overdue_now",
+    "early_help_allocations",
+    "vists",
+    "vists_same_day",
+    "encompass_notifications",
+    "encompass_on_time",
+    "reviews_opened",
+    "sins",
+    "sins_notified_within_5_working_days",
+    "sins_notified_within_5_working_days_measured",
+    "rapid_reviews",
+    "rapid_reviews_lcspr_required",
+    "rapid_reviews_within_15_working_days",
+    "rapid_reviews_within_15_working_days_measured",
+    "lcsprs",
+    "lcsprs_within_6_months",
+    "lcsprs_within_6_months_measured",
+    "recommendations",
+    "actions",
+    "actions_complete",
+    "actions_overdue",
+    "escalations_raised",
+    "escalations_resolved",
+    "learners_registered",
+    "learners_implicit",
+    "enrolments",
+    "multi_agency_enrolments",
+    "completions",
+    "withdrawals",
+)
+
+# rate -> (numerator, denominator); also what disclosure control checks for small counts
+RATES: dict[str, tuple[str, str]] = {
+    "conversion_rate": ("referrals", "contacts_decided"),
+    "decisions_within_target_rate": ("decisions_within_target", "contacts_decided"),
+    "wishes_and_feelings_rate": ("contacts_with_wishes_recorded", "contacts_with_wishes_known"),
+    "vist_same_day_rate": ("vists_same_day", "vists"),
+    "encompass_on_time_rate": ("encompass_on_time", "encompass_notifications"),
+    "sins_notified_within_5_working_days_rate": (
+        "sins_notified_within_5_working_days",
+        "sins_notified_within_5_working_days_measured",
+    ),
+    "rapid_reviews_within_15_working_days_rate": (
+        "rapid_reviews_within_15_working_days",
+        "rapid_reviews_within_15_working_days_measured",
+    ),
+    "lcsprs_within_6_months_rate": ("lcsprs_within_6_months", "lcsprs_within_6_months_measured"),
+    "actions_completion_rate": ("actions_complete", "actions"),
+    "escalations_resolved_rate": ("escalations_resolved", "escalations_raised"),
+    "completion_rate": ("completions", "enrolments"),
+}
+
+# average -> (the samples it is taken over, the count of cases)
+AVERAGES: dict[str, tuple[str, str, str]] = {
+    "acknowledgement_seconds_median": (
+        "acknowledgement_seconds",
+        "median",
+        "contacts_acknowledged",
+    ),
+    "acknowledgement_seconds_max": ("acknowledgement_seconds", "max", "contacts_acknowledged"),
+    "early_help_wait_days_mean": ("early_help_wait_days", "mean", "early_help_allocations"),
+    "early_help_wait_days_max": ("early_help_wait_days", "max", "early_help_allocations"),
+    "early_help_wait_working_days_mean": (
+        "early_help_wait_working_days",
+        "mean",
+        "early_help_allocations",
+    ),
+    "vist_delay_days_mean": ("vist_delay_days", "mean", "vists"),
+    "escalation_days_open_mean": ("escalation_days_open", "mean", "escalations_resolved"),
+}
+_SUMMARY: dict[str, Callable[[list[float]], float | None]] = {
+    "mean": lambda v: _mean(v),
+    "median": lambda v: _median(v),
+    "max": lambda v: max(v, default=None),
+}
+
+
+def _finish(p: _Period) -> Figures:
+    values: dict[str, Value] = {name: p.counts[name] for name in COUNTS}
+    for name, (numerator, denominator) in RATES.items():
+        values[name] = _rate(p.counts[numerator], p.counts[denominator])
+    for name, (samples, summary, _) in AVERAGES.items():
+        values[name] = _SUMMARY[summary](p.samples[samples])
+    breakdowns: dict[str, dict[str, Any]] = {k: dict(v) for k, v in p.by.items()}
+    breakdowns.update({k: {r: dict(c) for r, c in v.items()} for k, v in p.by2.items()})
+    return Figures(values, breakdowns)
+
+
+def compute_year(fy: str, facts: Mapping[str, Iterable[Doc]]) -> dict[str, Figures]:
+    """Figures for the financial year `fy`, its quarters and months, from its fact documents
+    (by kind). Every period of the year is present, with zero counts where nothing happened."""
+    periods = {period: _Period() for period in periods_in_year(fy)}
+    for kind, docs in facts.items():
+        contribute = CONTRIBUTIONS.get(kind)
+        if contribute is None:
+            continue
+        for doc in docs:
+            if doc.get("fy") != fy:
+                continue
+            for period in (doc["fy"], doc.get("quarter"), doc.get("month")):
+                if period in periods:
+                    contribute(periods[period], doc)
+    return {period: _finish(acc) for period, acc in periods.items()}

@@ -1,0 +1,123 @@
+"""`pulse reporting rebuild`: the read models again from the canonical topics.
+
+Drops the fact and figure collections of the reporting database, replays every canonical
+topic from its first offset up to the end offsets captured at the start (a consumer of its
+own: no group, no commits, so the running service's position is untouched), applies each
+event through the same fact mapping as the live consumer, then recomputes every year's
+figures. The figures are a function of the facts, and the facts of the set of events, so
+they end identical to the incremental ones.
+
+Run it with the reporting service stopped (its consumer would otherwise write facts while
+they are dropped). What was published (statuses, exceptions, snapshot hashes) is kept: when
+the service starts again it compares the rebuilt figures with what it published and
+announces only real changes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from services.reporting.handlers import Canonical, decode_canonical, fact_updates
+from services.reporting.metrics import compute_year
+from services.reporting.store import ReportingStore
+from shared.mongo import create_client
+from shared.rejections import Rejected
+from shared.settings import ServiceSettings
+from shared.topics import Topics
+
+Progress = Callable[[int, int], None]
+
+
+async def _partitions(bootstrap: str, names: tuple[str, ...]) -> list[TopicPartition]:
+    """Every partition of the topics that exist (a service that never published has none)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="reporting-rebuild")
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(names))
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(t["topic"], p["partition"])
+        for t in described
+        if t.get("error_code") == 0
+        for p in sorted(t.get("partitions", []), key=lambda p: p["partition"])
+    ]
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    database: str
+    events: int  # records read
+    unusable: int  # records that would have been dead-lettered (not decodable / schema)
+    years: int  # (partnership, financial year) pairs recomputed
+    seconds: float
+
+
+async def rebuild(
+    settings: ServiceSettings, progress: Progress, *, batch_size: int = 1000
+) -> RebuildResult:
+    started = time.monotonic()
+    topics = Topics(settings.topic_prefix)
+    client = create_client(settings.mongodb_url, app_name="reporting-rebuild")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        client_id="reporting-rebuild",
+    )
+    await consumer.start()
+    try:
+        partitions = await _partitions(settings.kafka_bootstrap_servers, topics.canonical)
+        consumer.assign(partitions)
+        begin = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+        total = sum(end[tp] - begin[tp] for tp in partitions)
+        progress(0, total)
+
+        store = ReportingStore(client[settings.database_name()])
+        await store.drop_read_models()
+        await store.create_indexes()
+
+        for tp in partitions:
+            consumer.seek(tp, begin[tp])
+        remaining = {tp for tp in partitions if end[tp] > begin[tp]}
+        done = unusable = 0
+        touched: set[tuple[str, str]] = set()
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
+            items: list[Canonical] = []
+            for tp, records in batch.items():
+                for record in records:
+                    if record.offset >= end[tp]:
+                        continue
+                    done += 1
+                    try:
+                        items.append(decode_canonical(record.value))
+                    except Rejected:
+                        unusable += 1
+            touched |= await store.apply(fact_updates(items))
+            for tp in list(remaining):
+                if await consumer.position(tp) >= end[tp]:
+                    remaining.discard(tp)
+            progress(min(done, total), total)
+
+        for partnership, fy in sorted(touched):
+            figures = compute_year(fy, await store.load_year(partnership, fy))
+            await store.save_figures(partnership, fy, figures)
+        progress(total, total)
+        return RebuildResult(
+            database=settings.database_name(),
+            events=done,
+            unusable=unusable,
+            years=len(touched),
+            seconds=round(time.monotonic() - started, 2),
+        )
+    finally:
+        await consumer.stop()
+        await client.close()

@@ -1,0 +1,178 @@
+"""Keeping figures current: after events change some facts, the figures of each touched
+(partnership, financial year) are recomputed from the facts, stored, shown on the gauges,
+compared with their targets (a changed status publishes an exception) and, when they
+changed, published as a snapshot.
+
+Recomputation is debounced: a burst of events is recomputed once, after `debounce` seconds
+of quiet or at the latest `max_delay` seconds after the first change. Everything it writes
+is an overwrite derived from the facts, so doing it twice is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+
+from services.reporting import domain
+from services.reporting.gauges import DomainGauges
+from services.reporting.metrics import compute_year
+from services.reporting.store import ReportingStore, doc_id
+from services.reporting.targets import Target
+from shared.contracts.reporting import SNAPSHOT, SOURCE, STATUS_CHANGED
+from shared.events import Envelope, new_event
+
+log = logging.getLogger(__name__)
+Publish = Callable[[str, Sequence[Envelope]], Awaitable[None]]
+
+
+class Reporter:
+    def __init__(
+        self,
+        store: ReportingStore,
+        targets: dict[str, Target],
+        gauges: DomainGauges,
+        publish: Publish,
+        *,
+        snapshot_topic: str,
+        exception_topic: str,
+        debounce_s: float = 2.0,
+        max_delay_s: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.targets = targets
+        self.gauges = gauges
+        self.publish = publish
+        self.snapshot_topic = snapshot_topic
+        self.exception_topic = exception_topic
+        self.debounce_s = debounce_s
+        self.max_delay_s = max_delay_s
+        self._dirty: set[tuple[str, str]] = set()
+        self._first_change: float | None = None
+        self._last_change = 0.0
+        self._wake = asyncio.Event()
+
+    def touched(self, years: Iterable[tuple[str, str]]) -> None:
+        years = set(years)
+        if not years:
+            return
+        now = time.monotonic()
+        self._dirty |= years
+        self._first_change = self._first_change or now
+        self._last_change = now
+        self._wake.set()
+
+    async def run_debounced(self) -> None:
+        """Background job: recompute what events touched, once things are quiet."""
+        while True:
+            await self._wake.wait()
+            while True:
+                now = time.monotonic()
+                quiet_at = self._last_change + self.debounce_s
+                latest = (self._first_change or now) + self.max_delay_s
+                due = min(quiet_at, latest)
+                if now >= due:
+                    break
+                await asyncio.sleep(due - now)
+            self._wake.clear()
+            dirty, self._dirty, self._first_change = self._dirty, set(), None
+            for partnership, fy in sorted(dirty):
+                try:
+                    await self.refresh(partnership, fy)
+                except Exception:
+                    # Figures are derived: put the year back and try again after a pause.
+                    log.exception("recomputing %s %s failed; will retry", partnership, fy)
+                    self.touched([(partnership, fy)])
+                    await asyncio.sleep(self.debounce_s)
+
+    async def run_periodic(self, interval_s: float) -> None:
+        """Background job: re-send every year's snapshot for late subscribers."""
+        while True:
+            await asyncio.sleep(interval_s)
+            for partnership, fy in await self.store.years():
+                try:
+                    await self.refresh(partnership, fy, recompute=False, force_snapshot=True)
+                except Exception:
+                    log.exception("periodic snapshot of %s %s failed", partnership, fy)
+
+    async def start(self) -> None:
+        """At start: gauges, statuses and snapshots from the stored figures (after a restart
+        or a rebuild), announcing any status that changed meanwhile."""
+        for partnership, fy in await self.store.years():
+            await self.refresh(partnership, fy, recompute=False)
+
+    async def refresh(
+        self, partnership: str, fy: str, *, recompute: bool = True, force_snapshot: bool = False
+    ) -> None:
+        if recompute:
+            figures = compute_year(fy, await self.store.load_year(partnership, fy))
+            await self.store.save_figures(partnership, fy, figures)
+            self.gauges.recomputed.inc()
+        else:
+            figures = await self.store.year(partnership, fy)
+            if not figures:
+                return
+        self.gauges.show_year(partnership, fy, figures[fy])
+        statuses = domain.evaluate(figures, self.targets)
+        self.gauges.show_statuses(
+            partnership, fy, {m: s for (m, p), s in statuses.items() if p == fy}
+        )
+        await self._announce(partnership, fy, figures, statuses)
+        await self._snapshot(partnership, fy, figures, statuses, force=force_snapshot)
+
+    async def _announce(self, partnership, fy, figures, statuses) -> None:  # type: ignore[no-untyped-def]
+        published = await self.store.statuses_of(partnership, fy)
+        changes = domain.status_changes(partnership, figures, self.targets, statuses, published)
+        now = datetime.now(UTC)
+        events = [
+            new_event(
+                id=c.event_id,
+                type=STATUS_CHANGED,
+                source=SOURCE,
+                partnership=partnership,
+                subject=partnership,
+                time=now,
+                data=c.data.model_dump(mode="json"),
+            )
+            for c in changes
+            if c.event_id is not None
+        ]
+        # Publish first, record after: a crash in between re-publishes the same event ids.
+        if events:
+            await self.publish(self.exception_topic, events)
+        for e in events:
+            await self.store.record_exception(
+                e.id, {"partnership": partnership, "time": e.time, "event_id": e.id, **e.data}
+            )
+        await self.store.save_statuses(
+            [
+                {
+                    "_id": doc_id(partnership, f"{c.metric}|{c.period}"),
+                    "partnership": partnership,
+                    "fy": fy,
+                    "metric": c.metric,
+                    "period": c.period,
+                    "status": c.data.status,
+                    "changes": c.changes,
+                }
+                for c in changes
+            ]
+        )
+
+    async def _snapshot(self, partnership, fy, figures, statuses, *, force: bool) -> None:  # type: ignore[no-untyped-def]
+        data, digest = domain.snapshot(fy, figures, statuses, datetime.now(UTC))
+        if not force and digest == await self.store.snapshot_hash(partnership, fy):
+            return
+        event = new_event(
+            id=domain.snapshot_id(partnership, fy, digest),
+            type=SNAPSHOT,
+            source=SOURCE,
+            partnership=partnership,
+            subject=partnership,
+            time=data.generated_at,
+            data=data.model_dump(mode="json"),
+        )
+        await self.publish(self.snapshot_topic, [event])
+        await self.store.save_snapshot_hash(partnership, fy, digest)

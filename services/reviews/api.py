@@ -1,0 +1,294 @@
+"""Reviews over HTTP: the business unit's commands (REST-style routes that wrap the JSON body
+into the same command as on Kafka) and the queries (a review with its plan, its version
+history, the tracker, the escalation log).
+
+Every command route takes the partnership in the `X-Partnership` header and, optionally, an
+`Idempotency-Key` header that becomes the command's event id: sending the same request twice
+with the same key applies it once and answers with the same events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, HTTPException, Query, Request
+from pydantic import ValidationError
+
+from services.reviews import domain, tracker
+from services.reviews.handlers import ACCEPTED, execute, today_in_london
+from services.reviews.store import ReviewStore, Version
+from shared.auth import current_principal, note_accepted
+from shared.codes import ReviewKind
+from shared.contracts import Inbound, contract_for, decode_inbound, parse_data
+from shared.contracts import reviews as c
+from shared.contracts.reviews import ReviewStage
+from shared.events import Envelope, describe, new_event
+from shared.rejections import Conflict, Rejected
+from shared.service import Runtime
+
+HTTP_SOURCE = "pulse/reviews/http"
+Partnership = Annotated[
+    str, Header(alias="X-Partnership", description="The partnership the command is for.")
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Becomes the command's event id; a repeated key is applied once.",
+    ),
+]
+JsonBody = Annotated[dict[str, Any], Body(description="The command's fields (see the catalogue).")]
+
+
+def _command(
+    type_: str, body: dict[str, Any], partnership: str, key: str | None, **ids: str
+) -> Inbound:
+    """The HTTP request as the same inbound event a Kafka producer would send."""
+    for name, value in ids.items():
+        if body.setdefault(name, value) != value:
+            raise Rejected("subject-mismatch", f"{name} in the body is not the one in the path")
+    subject = next(iter(ids.values()), None) or body.get("review_id") or body.get("escalation_id")
+    # The caller's agency when authentication is on, so the audit trail names who sent it.
+    principal = current_principal()
+    source = HTTP_SOURCE if principal is None else principal.source
+    try:
+        envelope = new_event(
+            id=key or str(uuid.uuid4()),
+            type=type_,
+            source=source,
+            partnership=partnership,
+            subject=subject if isinstance(subject, str) else None,
+            data=body,
+        )
+    except ValidationError as exc:
+        raise Rejected("invalid-envelope", describe(exc)) from None
+    inbound = Inbound(envelope, parse_data(envelope, ACCEPTED))
+    note_accepted(envelope.id, source)
+    return inbound
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema with its `$defs` references replaced by their definitions, so it stands
+    on its own inside the OpenAPI document."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            target = defs[schema["$ref"].rsplit("/", 1)[-1]]
+            rest = {k: v for k, v in schema.items() if k != "$ref"}
+            return _inline(target, defs) | rest
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema
+
+
+def body_of(type_: str, *from_path: str) -> dict[str, Any]:
+    """OpenAPI `requestBody` for a command route: the command's schema without the ids the
+    path gives."""
+    schema = contract_for(type_).model.model_json_schema()
+    inlined = _inline(schema, schema.get("$defs", {}))
+    inlined["properties"] = {k: v for k, v in inlined["properties"].items() if k not in from_path}
+    inlined["required"] = [r for r in inlined.get("required", []) if r not in from_path]
+    content = {"application/json": {"schema": inlined}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+def _answer(envelopes: list[Envelope]) -> dict[str, Any]:
+    return {
+        "subject": envelopes[0].subject if envelopes else None,
+        "events": [{"id": e.id, "type": e.type} for e in envelopes],
+    }
+
+
+def router(runtime: Runtime) -> APIRouter:
+    api = APIRouter(tags=["reviews"])
+
+    async def run(
+        type_: str, body: dict[str, Any], partnership: str, key: str | None, **ids: str
+    ) -> dict[str, Any]:
+        return _answer(await execute(runtime, _command(type_, body, partnership, key, **ids)))
+
+    # -- commands ------------------------------------------------------------------------
+
+    @api.post("/commands", status_code=200, summary="Any reviews command, as a CloudEvent")
+    async def command(request: Request) -> dict[str, Any]:
+        return _answer(await execute(runtime, decode_inbound(await request.body(), ACCEPTED)))
+
+    @api.post(
+        "/reviews",
+        status_code=201,
+        summary="Open a review (SIN, rapid review, LCSPR, ...)",
+        openapi_extra=body_of(c.OPEN_REQUESTED),
+    )
+    async def open_review(
+        body: JsonBody, partnership: Partnership, key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        return await run(c.OPEN_REQUESTED, body, partnership, key)
+
+    stage_routes = {
+        "notification": (c.NOTIFICATION_REPORTED, "Record a SIN's notification to the panel"),
+        "rapid-review-decision": (
+            c.RAPID_REVIEW_COMPLETION_REPORTED,
+            "Complete a rapid review with its decision",
+        ),
+        "publication": (c.PUBLICATION_REPORTED, "Record a review report's publication"),
+        "audit-completion": (c.AUDIT_COMPLETION_REPORTED, "Record an audit's completion"),
+        "closure": (c.CLOSE_REQUESTED, "Close a review"),
+        "recommendations": (c.RECOMMENDATION_SUBMITTED, "Record or revise a recommendation"),
+        "actions": (c.ACTION_PLAN_SUBMITTED, "Plan an action"),
+    }
+
+    def review_command(type_: str) -> Any:
+        async def route(
+            review_id: str, body: JsonBody, partnership: Partnership, key: IdempotencyKey = None
+        ) -> dict[str, Any]:
+            return await run(type_, body, partnership, key, review_id=review_id)
+
+        return route
+
+    for path, (type_, summary) in stage_routes.items():
+        api.add_api_route(
+            f"/reviews/{{review_id}}/{path}",
+            review_command(type_),
+            methods=["POST"],
+            status_code=201,
+            summary=summary,
+            openapi_extra=body_of(type_, "review_id"),
+            name=f"review_{path.replace('-', '_')}",
+        )
+
+    @api.patch(
+        "/actions/{action_id}",
+        summary="A dated update to an action",
+        openapi_extra=body_of(c.ACTION_UPDATE_SUBMITTED, "review_id", "action_id"),
+    )
+    async def update_action(
+        action_id: str, body: JsonBody, partnership: Partnership, key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        review_id = body.get("review_id") or await ReviewStore(runtime.db).review_with_action(
+            action_id
+        )
+        if review_id is None:
+            raise Conflict(f"no action {action_id}")
+        return await run(
+            c.ACTION_UPDATE_SUBMITTED,
+            body,
+            partnership,
+            key,
+            review_id=str(review_id),
+            action_id=action_id,
+        )
+
+    @api.post(
+        "/escalations",
+        status_code=201,
+        summary="Raise an escalation",
+        openapi_extra=body_of(c.ESCALATION_SUBMITTED),
+    )
+    async def raise_escalation(
+        body: JsonBody, partnership: Partnership, key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        return await run(c.ESCALATION_SUBMITTED, body, partnership, key)
+
+    @api.post(
+        "/escalations/{escalation_id}/resolution",
+        status_code=201,
+        summary="Resolve it",
+        openapi_extra=body_of(c.ESCALATION_RESOLUTION_SUBMITTED, "escalation_id"),
+    )
+    async def resolve_escalation(
+        escalation_id: str, body: JsonBody, partnership: Partnership, key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        return await run(
+            c.ESCALATION_RESOLUTION_SUBMITTED, body, partnership, key, escalation_id=escalation_id
+        )
+
+    # -- queries -------------------------------------------------------------------------
+
+    async def reviews(partnership: str | None) -> list[domain.Review]:
+        states = await ReviewStore(runtime.db).reviews.latest_states(partnership)
+        return [domain.Review.model_validate(s) for s in states]
+
+    async def latest(review_id: str) -> Version:
+        found = await ReviewStore(runtime.db).reviews.latest(review_id)
+        if found is None:
+            raise HTTPException(404, f"no review {review_id}")
+        return found
+
+    @api.get("/reviews", summary="Reviews, newest first")
+    async def list_reviews(
+        partnership: str | None = None,
+        kind: ReviewKind | None = None,
+        stage: ReviewStage | None = None,
+    ) -> list[dict[str, Any]]:
+        return [
+            _summary(r)
+            for r in sorted(
+                await reviews(partnership), key=lambda r: (r.opened_on, r.review_id), reverse=True
+            )
+            if (kind is None or r.kind is kind) and (stage is None or r.stage is stage)
+        ]
+
+    @api.get("/reviews/{review_id}", summary="A review with its recommendations and actions")
+    async def get_review(
+        review_id: str,
+        as_of: Annotated[date | None, Query(description="Overdue as at (default today)")] = None,
+    ) -> dict[str, Any]:
+        found = await latest(review_id)
+        return _view(domain.Review.model_validate(found.state), found.number, as_of)
+
+    @api.get("/reviews/{review_id}/history", summary="The plan's versions, oldest first")
+    async def history(review_id: str) -> list[dict[str, Any]]:
+        await latest(review_id)
+        return await ReviewStore(runtime.db).reviews.history(review_id)
+
+    @api.get(
+        "/reviews/{review_id}/versions/{version}",
+        summary="The review and its plan as they stood at a version",
+    )
+    async def version(review_id: str, version: int) -> dict[str, Any]:
+        found = await ReviewStore(runtime.db).reviews.at(review_id, version)
+        if found is None:
+            raise HTTPException(404, f"review {review_id} has no version {version}")
+        return _view(domain.Review.model_validate(found.state), found.number, None) | {
+            "summary": found.doc.get("summary"),
+            "at": found.doc.get("at"),
+        }
+
+    @api.get("/tracker", summary="Actions by status, overdue by owner and agency, completion")
+    async def get_tracker(
+        partnership: str | None = None,
+        as_of: Annotated[date | None, Query(description="Overdue as at (default today)")] = None,
+    ) -> dict[str, Any]:
+        return tracker.tracker(await reviews(partnership), as_of or today_in_london())
+
+    @api.get("/escalations", summary="The escalation log")
+    async def escalations(
+        partnership: str | None = None, open_only: bool = False
+    ) -> list[dict[str, Any]]:
+        states = await ReviewStore(runtime.db).escalations.latest_states(partnership)
+        return sorted(
+            (s for s in states if not (open_only and s.get("resolved_at"))),
+            key=lambda s: str(s["raised_at"]),
+        )
+
+    return api
+
+
+def _view(review: domain.Review, version: int, as_of: date | None) -> dict[str, Any]:
+    today = as_of or today_in_london()
+    clock = domain.running_clock(review)
+    return review.model_dump(mode="json") | {
+        "version": version,
+        "running_clock": None if clock is None else clock.model_dump(mode="json"),
+        "clock_breached": domain.clock_breach(review, today) is not None,
+        "overdue_action_ids": [a.action_id for a in review.actions if domain.is_overdue(a, today)],
+    }
+
+
+def _summary(review: domain.Review) -> dict[str, Any]:
+    return review.model_dump(mode="json", exclude={"recommendations", "actions", "rationale"}) | {
+        "recommendations": len(review.recommendations),
+        "actions": len(review.actions),
+    }

@@ -1,0 +1,136 @@
+"""Disclosure control for published figures (PRODUCT.md, 'Data protection').
+
+Counts from 1 to 5 are shown as `c` (the DfE convention; 0 is shown as 0). That is *primary*
+suppression. A table that also shows totals could give a suppressed cell away by subtraction,
+so *secondary* suppression hides more cells until no line of the table (a row or a column,
+its total included) has exactly one hidden entry: one unknown in a line whose other entries
+and total are known is solvable, two or more are not.
+
+Secondary cells are chosen as the smallest non-zero visible cell of the offending line (least
+information lost); a zero is hidden only when the line has no non-zero cell left, and a total
+only when nothing else is left. Totals are counts too: a total from 1 to 5 is itself `c`.
+
+Everything here is pure; rates derived from suppressed counts go through `rate`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+SUPPRESSED = "c"
+SMALLEST_SHOWN = 6  # counts 1..5 are hidden
+Cell = int | str
+Rate = float | str | None
+
+
+def is_small(count: int) -> bool:
+    """A count that primary suppression hides."""
+    return 0 < count < SMALLEST_SHOWN
+
+
+def count(value: int) -> Cell:
+    """One count on its own (no total beside it): primary suppression only."""
+    return SUPPRESSED if is_small(value) else value
+
+
+def rate(numerator: Cell, denominator: Cell, digits: int = 1) -> Rate:
+    """A percentage shown only when both its counts are shown: a rate over a hidden count would
+    reveal it (3 of 4 is 75%). None when the denominator is 0 (no rate to speak of)."""
+    if SUPPRESSED in (numerator, denominator):
+        return SUPPRESSED
+    assert isinstance(numerator, int)
+    assert isinstance(denominator, int)
+    if denominator == 0:
+        return None
+    return round(100.0 * numerator / denominator, digits)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A two-way table of counts as published: cells by row then column, row totals, column
+    totals and the grand total, each a count or `c`."""
+
+    cells: dict[str, dict[str, Cell]]
+    row_totals: dict[str, Cell]
+    column_totals: dict[str, Cell]
+    total: Cell
+
+
+def suppress_table(
+    counts: Mapping[str, Mapping[str, int]],
+    rows: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+) -> Table:
+    """Primary and secondary suppression of a table shown with row, column and grand totals.
+
+    `rows` and `columns` fix the order and the full set of lines (a missing cell is 0); by
+    default they are the keys present."""
+    row_keys = list(rows) if rows is not None else list(counts)
+    col_keys = (
+        list(columns)
+        if columns is not None
+        else list(dict.fromkeys(c for r in counts.values() for c in r))
+    )
+    # The table with its totals as one (R+1) x (C+1) grid: the last row and column are totals.
+    grid = [[int(counts.get(r, {}).get(c, 0)) for c in col_keys] for r in row_keys]
+    for line in grid:
+        line.append(sum(line))
+    grid.append([sum(line[j] for line in grid) for j in range(len(col_keys) + 1)])
+    hidden = [[is_small(v) for v in line] for line in grid]
+    _secondary(grid, hidden)
+
+    def shown(i: int, j: int) -> Cell:
+        return SUPPRESSED if hidden[i][j] else grid[i][j]
+
+    last_row, last_col = len(row_keys), len(col_keys)
+    return Table(
+        cells={r: {c: shown(i, j) for j, c in enumerate(col_keys)} for i, r in enumerate(row_keys)},
+        row_totals={r: shown(i, last_col) for i, r in enumerate(row_keys)},
+        column_totals={c: shown(last_row, j) for j, c in enumerate(col_keys)},
+        total=shown(last_row, last_col),
+    )
+
+
+def suppress_list(counts: Mapping[str, int], keys: Sequence[str] | None = None) -> Table:
+    """A one-way table (e.g. contacts by source) with its total: a one-column table."""
+    ordered = list(keys) if keys is not None else list(counts)
+    return suppress_table({k: {"count": counts.get(k, 0)} for k in ordered}, ordered, ["count"])
+
+
+def _secondary(grid: list[list[int]], hidden: list[list[bool]]) -> None:
+    """Hide more entries until no line holds exactly one hidden entry. Each pass only adds
+    hidden entries, so the loop ends."""
+    n_rows, n_cols = len(grid), len(grid[0])
+    changed = True
+    while changed:
+        changed = False
+        lines = [[(i, j) for j in range(n_cols)] for i in range(n_rows)]
+        lines += [[(i, j) for i in range(n_rows)] for j in range(n_cols)]
+        for line in lines:
+            if sum(hidden[i][j] for i, j in line) != 1:
+                continue
+            pick = _next_to_hide(grid, hidden, line, n_rows - 1, n_cols - 1)
+            if pick is not None:
+                hidden[pick[0]][pick[1]] = True
+                changed = True
+
+
+def _next_to_hide(
+    grid: list[list[int]],
+    hidden: list[list[bool]],
+    line: list[tuple[int, int]],
+    total_row: int,
+    total_col: int,
+) -> tuple[int, int] | None:
+    visible = [(i, j) for i, j in line if not hidden[i][j]]
+    if not visible:
+        return None
+    is_total = {(i, j): i == total_row or j == total_col for i, j in visible}
+
+    def preference(pos: tuple[int, int]) -> tuple[int, int, int, int]:
+        value = grid[pos[0]][pos[1]]
+        # interior non-zero cells first, then interior zeros, then totals; smallest first
+        return (int(is_total[pos]), int(value == 0), value, pos[0] * 10_000 + pos[1])
+
+    return min(visible, key=preference)
