@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from shared.mongo import Document, chunks
 
 COLLECTION = "audit"
+DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,15 @@ def entry(event_id: str, agency: str, principal: str, channel: str, service: str
 
 
 async def record(db: AsyncDatabase[Document], entries: Sequence[AuditEntry]) -> None:
-    if not entries:
-        return
-    ops = [
-        UpdateOne({"_id": e.event_id}, {"$setOnInsert": asdict(e)}, upsert=True) for e in entries
-    ]
-    for part in chunks(ops):
-        await db[COLLECTION].bulk_write(list(part), ordered=False)
+    """Insert the entries; one already there (a redelivered submission) is left as it was.
+    Plain inserts, because FerretDB answers each upsert with a scan of the collection."""
+    for part in chunks(entries):
+        docs = [{"_id": e.event_id, **asdict(e)} for e in part]
+        try:
+            await db[COLLECTION].insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            if any(err.get("code") != DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
+                raise
 
 
 async def for_event(db: AsyncDatabase[Document], event_id: str) -> Document | None:

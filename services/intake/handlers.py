@@ -139,6 +139,7 @@ def setup(runtime: Runtime) -> None:
 
     async def handle(batch: list[Delivery[Inbound]]) -> None:
         await ingest(runtime, [d.item for d in batch])
+        await runtime.audit_kafka(batch)
 
     subscribe(
         runtime.broker,
@@ -150,6 +151,7 @@ def setup(runtime: Runtime) -> None:
             dead_letters=runtime.dead_letters,
             metrics=runtime.metrics,
             retries=runtime.settings.handler_retries,
+            agency_topics=True,
         ),
         group_id=runtime.settings.group_id(),
         batch_size=runtime.settings.consumer_batch_size,

@@ -375,6 +375,7 @@ def setup(runtime: Runtime) -> None:
             dead_letters=runtime.dead_letters,
             metrics=runtime.metrics,
             retries=runtime.settings.handler_retries,
+            agency_topics=True,
         ),
         group_id=runtime.settings.group_id(),
         batch_size=runtime.settings.consumer_batch_size,

@@ -1,48 +1,397 @@
-"""Training's inbound path (skeleton: store and announce; the training issue fills it in)."""
+"""Training's inbound path, shared by the Kafka subscriber and the xAPI endpoint.
+
+Facts (inbound events, or xAPI statements mapped to the same models) are handled in batches
+in two phases: `plan` works out, without writing, what each fact does given the stored state
+and the facts before it in the batch (or why it cannot be used); `commit` writes the changes
+and publishes the canonical events. Kafka dead-letters the facts that cannot be used and
+commits the rest; HTTP refuses the whole request if one statement cannot be used, as an LRS
+would, so nothing is written.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
+from pymongo.errors import BulkWriteError
 
+from services.training import domain
+from services.training.domain import Cause, Course, Learner
+from services.training.store import (
+    ConcurrentChange,
+    EnrolmentWrite,
+    KnownEnrolment,
+    KnownLearner,
+    LearnerWrite,
+    TrainingStore,
+    enrolment_key,
+    learner_key,
+)
+from shared import audit
 from shared.consumer import Delivery, Subscription, subscribe
-from shared.contracts import Inbound, accepted_types, decode_inbound
-from shared.contracts.training import REGISTERED
+from shared.contracts import EventData, Inbound, accepted_types, decode_inbound
+from shared.contracts.training import (
+    COMPLETED,
+    ENROLLED,
+    REGISTERED,
+    SOURCE,
+    WITHDRAWN,
+    Channel,
+    CompletionRecorded,
+    CourseCompleted,
+    CourseEnrolled,
+    CourseUpserted,
+    EnrolmentRecorded,
+    EnrolmentWithdrawn,
+    LearnerRegistered,
+    RegistrationRecorded,
+    WithdrawalRecorded,
+)
 from shared.events import Envelope, derived_id, new_event
-from shared.idempotency import Change, apply_many
+from shared.idempotency import DUPLICATE_KEY
+from shared.rejections import Rejected
 from shared.service import Runtime
+from shared.topics import agency_of, dlq
 
 ACCEPTED = accepted_types("training")
+_PLAN_ATTEMPTS = 3
+log = logging.getLogger(__name__)
+
+_EVENT_TYPES: dict[type[EventData], str] = {
+    LearnerRegistered: REGISTERED,
+    CourseEnrolled: ENROLLED,
+    CourseCompleted: COMPLETED,
+    EnrolmentWithdrawn: WITHDRAWN,
+}
 
 
-async def ingest(runtime: Runtime, items: list[Inbound]) -> list[Envelope]:
-    changes, outgoing = [], []
-    for item in items:
-        data = item.data.model_dump(mode="json")
-        changes.append(Change(data["learner_id"], item.envelope.id, {"$set": data}))
-        outgoing.append(
-            new_event(
-                id=derived_id(item.envelope.id, REGISTERED),
-                type=REGISTERED,
-                source="pulse/training",
-                partnership=item.envelope.partnership,
-                subject=data["learner_id"],
-                data=data,
+LearnerFact = EnrolmentRecorded | CompletionRecorded | WithdrawalRecorded
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing the learning platform said, from either channel (`envelope` is the inbound
+    event's, on Kafka; the audit trail reads it)."""
+
+    cause: Cause
+    partnership: str
+    data: EventData
+    envelope: Envelope | None = None
+
+
+@dataclass
+class Outcome:
+    """What one fact gives: the canonical events to publish, or why it cannot be used."""
+
+    events: list[Envelope] = field(default_factory=list)
+    error: Rejected | None = None
+
+
+@dataclass
+class Plan:
+    """The batch's effects: one write per course, learner and enrolment it changes."""
+
+    outcomes: list[Outcome]
+    courses: list[tuple[str, Course]] = field(default_factory=list)
+    learners: dict[str, LearnerWrite] = field(default_factory=dict)
+    enrolments: dict[str, EnrolmentWrite] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Rejected]:
+        return [o.error for o in self.outcomes if o.error is not None]
+
+
+def fact_of(item: Inbound) -> Fact:
+    """An inbound Kafka event as a fact; the envelope's subject, if any, must be the learner."""
+    learner_id = getattr(item.data, "learner_id", None)
+    subject = item.envelope.subject
+    if learner_id is not None and subject is not None and subject != learner_id:
+        raise Rejected("subject-mismatch", f"subject {subject!r} is not learner {learner_id!r}")
+    data = item.data
+    assert isinstance(data, EventData)
+    envelope = item.envelope
+    return Fact(Cause(envelope.id, Channel.KAFKA), envelope.partnership, data, envelope)
+
+
+def _envelope(fact: Fact, event: EventData, at: datetime) -> Envelope:
+    type_ = _EVENT_TYPES[type(event)]
+    data = event.model_dump(mode="json")
+    return new_event(
+        id=derived_id(fact.cause.id, type_),
+        type=type_,
+        source=SOURCE,
+        partnership=fact.partnership,
+        subject=data["learner_id"],
+        time=at,
+        data=data,
+    )
+
+
+def _republished(fact: Fact, published: dict[str, Any] | None) -> Envelope | None:
+    if published is None:
+        return None
+    return new_event(
+        id=derived_id(fact.cause.id, published["type"]),
+        type=published["type"],
+        source=SOURCE,
+        partnership=fact.partnership,
+        subject=published["data"]["learner_id"],
+        time=datetime.fromisoformat(published["time"]),
+        data=published["data"],
+    )
+
+
+def _fact_time(data: LearnerFact) -> datetime:
+    if isinstance(data, EnrolmentRecorded):
+        return data.enrolled_at
+    if isinstance(data, CompletionRecorded):
+        return data.completed_at
+    return data.withdrawn_at
+
+
+async def plan(store: TrainingStore, facts: list[Fact]) -> Plan:
+    """What each fact does, in order, given the stored state: nothing is written here."""
+    result = Plan([Outcome() for _ in facts])
+    state = _State()
+    for partnership in {f.partnership for f in facts}:
+        mine = [f.data for f in facts if f.partnership == partnership]
+        course_ids = [d.course_id for d in mine if isinstance(d, LearnerFact)]
+        found = await store.courses_by_id(partnership, course_ids)
+        state.courses.update({(partnership, k): v for k, v in found.items()})
+        learner_ids = [getattr(d, "learner_id", None) for d in mine]
+        known = await store.learners_by_id(partnership, [i for i in learner_ids if i])
+        state.learners.update({learner_key(partnership, k): v for k, v in known.items()})
+    keys = [
+        enrolment_key(f.partnership, f.data.learner_id, f.data.course_id)
+        for f in facts
+        if isinstance(f.data, LearnerFact)
+    ]
+    state.enrolments.update(await store.enrolments_by_key(keys))
+
+    for fact, outcome in zip(facts, result.outcomes, strict=True):
+        data = fact.data
+        try:
+            if isinstance(data, CourseUpserted):
+                course = Course.from_event(data)
+                state.courses[(fact.partnership, course.course_id)] = course
+                result.courses.append((fact.partnership, course))
+            elif isinstance(data, RegistrationRecorded):
+                _plan_registration(fact, data, state, result, outcome)
+            elif isinstance(data, LearnerFact):
+                _plan_learner_fact(fact, data, state, result, outcome)
+        except Rejected as exc:
+            outcome.error = exc
+            outcome.events.clear()
+    return result
+
+
+@dataclass
+class _State:
+    """What the batch knows so far: stored state with the batch's earlier facts applied."""
+
+    courses: dict[tuple[str, str], Course] = field(default_factory=dict)
+    learners: dict[str, KnownLearner] = field(default_factory=dict)
+    enrolments: dict[str, KnownEnrolment] = field(default_factory=dict)
+
+
+def _learner_write(
+    result: Plan, state: _State, key: str, fact: Fact, learner: Learner
+) -> LearnerWrite:
+    write = result.learners.get(key)
+    if write is None:
+        known = state.learners.get(key)
+        write = LearnerWrite(fact.partnership, learner, new=known is None)
+        result.learners[key] = write
+    write.learner = learner
+    return write
+
+
+def _plan_registration(
+    fact: Fact, data: RegistrationRecorded, state: _State, result: Plan, outcome: Outcome
+) -> None:
+    learner = domain.register(data)
+    outcome.events.append(_envelope(fact, learner.registered_event(), data.registered_at))
+    key = learner_key(fact.partnership, learner.learner_id)
+    known = state.learners.get(key)
+    if known is not None and fact.cause.id in known.applied:
+        return  # applied before: announced again above, not written again
+    write = _learner_write(result, state, key, fact, learner)
+    write.event_ids.append(fact.cause.id)
+    state.learners[key] = KnownLearner(
+        learner,
+        known.first_seen_by if known else None,
+        (known.applied if known else frozenset()) | {fact.cause.id},
+    )
+
+
+def _plan_learner_fact(
+    fact: Fact, data: LearnerFact, state: _State, result: Plan, outcome: Outcome
+) -> None:
+    p, cause = fact.partnership, fact.cause
+    key = enrolment_key(p, data.learner_id, data.course_id)
+    current = state.enrolments.get(key)
+    lkey = learner_key(p, data.learner_id)
+    known = state.learners.get(lkey)
+    if known is not None and known.first_seen_by == cause.id:
+        # This fact registered the learner implicitly before; say so again (same event id).
+        outcome.events.append(_envelope(fact, known.learner.registered_event(), _fact_time(data)))
+    if current is not None and cause.id in current.published:
+        # Applied before (a redelivery, or a repeated xAPI statement): no second effect, but
+        # the event it raised is published again in case the first publication was lost.
+        republished = _republished(fact, current.published[cause.id])
+        if republished is not None:
+            outcome.events.append(republished)
+        return
+    before = current.enrolment if current is not None else None
+    if isinstance(data, WithdrawalRecorded):
+        step = domain.withdraw(before, data, cause)
+    else:
+        course = state.courses.get((p, data.course_id))
+        if course is None:
+            raise Rejected("unknown-course", f"no course {data.course_id!r} in the catalogue")
+        at = _fact_time(data)
+        learner = domain.learner_for(
+            data.learner_id, known.learner if known else None, data.organisation, data.sector, at
+        )
+        if known is None:
+            _learner_write(result, state, lkey, fact, learner).first_seen_by = cause.id
+            state.learners[lkey] = KnownLearner(learner, cause.id)
+            outcome.events.append(_envelope(fact, learner.registered_event(), at))
+        if isinstance(data, EnrolmentRecorded):
+            step = domain.enrol(before, data, course, learner, cause)
+        else:
+            step = domain.complete(before, data, course, learner, cause)
+    published = None
+    if step.event is not None:
+        envelope = _envelope(fact, step.event, _fact_time(data))
+        outcome.events.append(envelope)
+        published = {
+            "type": envelope.type,
+            "time": envelope.time.isoformat(),
+            "data": envelope.data,
+        }
+    write = result.enrolments.get(key)
+    if write is None:
+        revision = current.revision if current is not None else None
+        write = EnrolmentWrite(key, p, step.enrolment, revision)
+        result.enrolments[key] = write
+    write.enrolment = step.enrolment
+    write.history.append(
+        {"event_id": cause.id, "outcome": step.outcome.value, "published": published}
+    )
+    state.enrolments[key] = KnownEnrolment(
+        step.enrolment,
+        {**(current.published if current else {}), cause.id: published},
+        current.revision if current else None,
+    )
+
+
+async def commit(runtime: Runtime, store: TrainingStore, planned: Plan) -> None:
+    """Write, then publish. Published even when the store said 'already applied': the first
+    attempt may have crashed between storing and publishing; subscribers dedupe by id."""
+    await store.upsert_courses(planned.courses)
+    await store.save_learners(list(planned.learners.values()))
+    await store.save_enrolments(list(planned.enrolments.values()))
+    # A fact delivered twice in one batch would announce its event twice: once is enough.
+    events = list({e.id: e for o in planned.outcomes for e in o.events}.values())
+    if events:
+        await runtime.publish(runtime.topics.training_events, events)
+
+
+async def ingest(runtime: Runtime, facts: list[Fact], *, all_or_nothing: bool) -> Plan:
+    """Plan and commit a batch. With `all_or_nothing`, the first fact that cannot be used is
+    raised and nothing is written; otherwise those facts are left out (see `Plan.errors`)."""
+    store = TrainingStore(runtime.db)
+    log.debug("training batch of %d: planning", len(facts))
+    for attempt in range(_PLAN_ATTEMPTS):
+        started = time.monotonic()
+        planned = await plan(store, facts)
+        if all_or_nothing and planned.errors:
+            raise planned.errors[0]
+        planned_at = time.monotonic()
+        try:
+            await commit(runtime, store, planned)
+            log.debug(
+                "training batch of %d: planned in %.2fs, committed in %.2fs",
+                len(facts),
+                planned_at - started,
+                time.monotonic() - planned_at,
+            )
+        except ConcurrentChange:
+            # Another writer (the other channel, a second instance) got there first: what was
+            # written is whole per document, so planning again from the new state is safe.
+            if attempt == _PLAN_ATTEMPTS - 1:
+                raise
+            log.info("training documents changed meanwhile; planning the batch again")
+            continue
+        return planned
+    raise AssertionError("unreachable")
+
+
+async def _audit(runtime: Runtime, accepted: list[Delivery[Fact]]) -> None:
+    """The audit trail entries `Runtime.audit_kafka` writes (writer = the record's agency
+    topic or the event's source), written as one insert that skips entries already there:
+    FerretDB answers the upsert per entry that `shared.audit.record` sends with a scan of the
+    whole audit collection each, too slow for a back-load of thousands of events."""
+    entries = [
+        asdict(
+            audit.entry(
+                d.item.envelope.id,
+                agency_of_record(runtime, d),
+                f"kafka:{d.record.topic}",
+                "kafka",
+                runtime.service,
             )
         )
-    await apply_many(runtime.db["learners"], changes)
-    await runtime.publish(runtime.topics.training_events, outgoing)
-    return outgoing
+        for d in accepted
+        if d.item.envelope is not None
+    ]
+    if not entries:
+        return
+    try:
+        await runtime.db[audit.COLLECTION].insert_many(
+            [{"_id": e["event_id"], **e} for e in entries], ordered=False
+        )
+    except BulkWriteError as exc:  # already audited: a redelivery
+        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            raise
+    except KeyError:
+        pass  # FerretDB's partial bulk reply on duplicates (see shared.idempotency)
 
 
-def _decode(record: ConsumerRecord[Any, Any]) -> Inbound:
-    return decode_inbound(record.value, ACCEPTED)
+def agency_of_record(runtime: Runtime, delivery: Delivery[Fact]) -> str:
+    """The writer: the agency whose topic the record came from, else the event's source."""
+    agency = agency_of(runtime.topics.training_inbound, delivery.record.topic)
+    if agency is not None:
+        return agency
+    envelope = delivery.item.envelope
+    return envelope.source.removeprefix("agency/") if envelope is not None else "unknown"
+
+
+def _decode(record: ConsumerRecord[Any, Any]) -> Fact:
+    return fact_of(decode_inbound(record.value, ACCEPTED))
 
 
 def setup(runtime: Runtime) -> None:
-    async def handle(batch: list[Delivery[Inbound]]) -> None:
-        await ingest(runtime, [d.item for d in batch])
+    async def handle(batch: list[Delivery[Fact]]) -> None:
+        planned = await ingest(runtime, [d.item for d in batch], all_or_nothing=False)
+        accepted = []
+        for delivery, outcome in zip(batch, planned.outcomes, strict=True):
+            if outcome.error is None:
+                accepted.append(delivery)
+            else:
+                # Every agency topic shares the bare inbound topic's dead-letter topic.
+                await runtime.dead_letters.send(
+                    delivery.record,
+                    outcome.error.reason,
+                    outcome.error.detail,
+                    topic=dlq(runtime.topics.training_inbound),
+                )
+        await _audit(runtime, accepted)
 
     subscribe(
         runtime.broker,
@@ -54,7 +403,11 @@ def setup(runtime: Runtime) -> None:
             dead_letters=runtime.dead_letters,
             metrics=runtime.metrics,
             retries=runtime.settings.handler_retries,
+            # The learning platform writes to its own topic, <inbound>.<agency>.
+            agency_topics=True,
         ),
         group_id=runtime.settings.group_id(),
         batch_size=runtime.settings.consumer_batch_size,
+        description="Learning-platform events: courses, registrations, enrolments, "
+        "completions, withdrawals and no-shows.",
     )

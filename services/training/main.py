@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.training import handlers
+from services.training import api, handlers
 from services.training.settings import TrainingSettings
-from shared.service import ServiceSpec, build_app
+from services.training.store import TrainingStore
+from shared.service import Runtime, ServiceSpec, build_app
 from shared.settings import load_settings
 from shared.topics import Topics
 
 SETTINGS = TrainingSettings
 
 
+async def create_indexes(runtime: Runtime) -> None:
+    await TrainingStore(runtime.db).create_indexes()
+
+
 def spec(topics: Topics) -> ServiceSpec:
     return ServiceSpec(
         title="Partnership Pulse — training",
-        description="The multi-agency curriculum: learners, enrolments, completions.",
+        description="The multi-agency curriculum: courses, learners (by organisation and "
+        "sector), enrolments and completions, from learning-platform events on Kafka and xAPI "
+        "statements over HTTP.",
         consumes=[topics.training_inbound],
         produces=[topics.training_events],
         setup=handlers.setup,
+        routers=[api.router],
+        on_start=[create_indexes],
     )
 
 

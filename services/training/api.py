@@ -1,0 +1,309 @@
+"""Training over HTTP: the course catalogue, xAPI statements from the learning platform, and
+the queries behind the annual report's training tables.
+
+Every route works within one partnership: `?partnership=` (or the service's
+`DEFAULT_PARTNERSHIP`). Periods are `?from=` (inclusive) and `?to=` (exclusive), ISO dates
+or date-times; a date or a time without a zone is England's local time.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.training import domain, xapi
+from services.training.domain import Cause, Course, Status
+from services.training.handlers import Fact, ingest
+from services.training.settings import TrainingSettings
+from services.training.store import Period, TrainingStore
+from shared.auth import current_principal, note_accepted
+from shared.codes import TrainingFormat
+from shared.contracts import EventData
+from shared.contracts.training import (
+    Channel,
+    CompletionRecorded,
+    CourseTheme,
+    CourseUpserted,
+    EnrolmentRecorded,
+    WithdrawalReason,
+    WithdrawalRecorded,
+)
+from shared.events import describe
+from shared.rejections import Rejected
+from shared.service import Runtime
+from shared.workdays import LONDON
+
+MEASURES = ("enrolments", "completions", "withdrawals", "inferred_enrolments")
+
+Partnership = Annotated[
+    str | None, Query(description="The partnership (default: DEFAULT_PARTNERSHIP).")
+]
+From = Annotated[str | None, Query(alias="from", description="Start, inclusive (ISO).")]
+To = Annotated[str | None, Query(alias="to", description="End, exclusive (ISO).")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+FormatQuery = Annotated[TrainingFormat | None, Query(alias="format")]
+
+
+class CourseBody(BaseModel):
+    """A course of the catalogue, as `PUT /courses/{course_id}` takes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200, description="The course title.")
+    theme: CourseTheme = Field(description="What the course is about.")
+    format: TrainingFormat = Field(description="How the course is delivered.")
+    multi_agency: bool = Field(description="True for a multi-agency course.")
+    activity_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description="The xAPI activity IRI of the course on the learning platform.",
+    )
+
+
+def _moment(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Rejected("bad-query", f"{name}: not an ISO date or date-time: {value!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=LONDON)
+
+
+def _period(start: str | None, end: str | None) -> Period:
+    period = Period(_moment(start, "from"), _moment(end, "to"))
+    if period.start and period.end and period.start >= period.end:
+        raise Rejected("bad-query", "from must be before to")
+    return period
+
+
+def _total(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {m: sum(c[m] for c in cells) for m in MEASURES}
+    total["completion_rate"] = domain.completion_rate(total["enrolments"], total["completions"])
+    return total
+
+
+def _fact_of(s: xapi.Statement, partnership: str, courses: dict[str, Course]) -> Fact:
+    """A parsed statement as a fact about a course of the catalogue."""
+    course = courses.get(s.activity_id)
+    if course is None:
+        raise Rejected(
+            "unknown-course",
+            f"object.id {s.activity_id!r} is not the activity id of a course in the "
+            "catalogue (PUT /courses/{course_id} with its activity_id)",
+        )
+    data: EventData
+    try:
+        if s.verb is xapi.Verb.ENROL:
+            data = EnrolmentRecorded(
+                learner_id=s.learner_id,
+                course_id=course.course_id,
+                organisation=s.organisation,
+                sector=s.sector,
+                enrolled_at=s.at,
+            )
+        elif s.verb is xapi.Verb.COMPLETE:
+            data = CompletionRecorded(
+                learner_id=s.learner_id,
+                course_id=course.course_id,
+                organisation=s.organisation,
+                sector=s.sector,
+                completed_at=s.at,
+                passed=s.passed,
+            )
+        else:
+            data = WithdrawalRecorded(
+                learner_id=s.learner_id,
+                course_id=course.course_id,
+                withdrawn_at=s.at,
+                reason=WithdrawalReason.WITHDRAWN,
+            )
+    except ValidationError as exc:
+        raise Rejected("bad-statement", describe(exc), status=400) from None
+    cause = Cause(s.statement_id, Channel.XAPI, statement_id=s.statement_id)
+    return Fact(cause, partnership, data)
+
+
+def router(runtime: Runtime) -> APIRouter:
+    api = APIRouter()
+    settings = runtime.settings
+    default = settings.default_partnership if isinstance(settings, TrainingSettings) else ""
+
+    def store() -> TrainingStore:
+        return TrainingStore(runtime.db)
+
+    def partnership_of(given: str | None) -> str:
+        chosen = given or default
+        if not chosen:
+            raise Rejected("partnership-required", "name the partnership: ?partnership=")
+        return chosen
+
+    @api.post(
+        "/xapi/statements",
+        tags=["xapi"],
+        summary="Store xAPI 1.0.3 statements (one or a list); returns their ids, as an LRS does",
+    )
+    async def statements(request: Request, response: Response) -> list[str]:
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            raise Rejected("bad-statement", "the body is not JSON", status=400) from None
+        received_at = datetime.now(UTC)
+        parsed = [xapi.parse(raw, received_at=received_at) for raw in xapi.statements_of(body)]
+        chosen = {s.partnership for s in parsed if s.partnership}
+        if any(s.partnership is None for s in parsed):
+            chosen.add(partnership_of(None))
+        courses: dict[str, dict[str, Course]] = {
+            p: await store().courses_by_activity(p, [s.activity_id for s in parsed]) for p in chosen
+        }
+        facts = [
+            _fact_of(s, s.partnership or default, courses[s.partnership or default]) for s in parsed
+        ]
+        await ingest(runtime, facts, all_or_nothing=True)
+        principal = current_principal()
+        for s in parsed:  # for the audit trail: who sent each statement
+            note_accepted(s.statement_id, principal.source if principal else "xapi")
+        response.headers["X-Experience-API-Version"] = xapi.XAPI_VERSION
+        return [s.statement_id for s in parsed]
+
+    @api.put("/courses/{course_id}", tags=["courses"], summary="Add or change a course")
+    async def put_course(
+        course_id: str, body: CourseBody, partnership: Partnership = None
+    ) -> dict[str, Any]:
+        try:
+            upserted = CourseUpserted(course_id=course_id, **body.model_dump())
+        except ValidationError as exc:
+            raise Rejected("schema", describe(exc)) from None
+        await store().upsert_courses([(partnership_of(partnership), Course.from_event(upserted))])
+        return upserted.model_dump(mode="json")
+
+    @api.get("/courses", tags=["courses"], summary="The course catalogue")
+    async def list_courses(partnership: Partnership = None) -> list[dict[str, Any]]:
+        return await store().list_courses(partnership_of(partnership))
+
+    @api.get(
+        "/courses/{course_id}",
+        tags=["courses"],
+        summary="A course with its enrolments and completions by organisation for a period",
+    )
+    async def course(
+        course_id: str, partnership: Partnership = None, start: From = None, end: To = None
+    ) -> dict[str, Any]:
+        p = partnership_of(partnership)
+        found = await store().course(p, course_id)
+        if found is None:
+            raise HTTPException(404, f"no course {course_id}")
+        table = await _tabulate(store(), p, _period(start, end), {"course_id": course_id})
+        by_organisation = {key[0]: cells for key, cells in sorted(_regroup(table, 0).items())}
+        return {
+            "course": found,
+            "period": {"from": start, "to": end},
+            "by_organisation": by_organisation,
+            "total": _total(list(by_organisation.values())),
+        }
+
+    @api.get(
+        "/courses/{course_id}/enrolments",
+        tags=["courses"],
+        summary="A course's enrolments, oldest first (paged)",
+    )
+    async def course_enrolments(
+        course_id: str,
+        partnership: Partnership = None,
+        status: Status | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> list[dict[str, Any]]:
+        return await store().enrolments_on_course(
+            partnership_of(partnership), course_id, status=status, limit=limit, offset=offset
+        )
+
+    @api.get("/learners/{learner_id}", tags=["learners"], summary="A learner's record")
+    async def learner(learner_id: str, partnership: Partnership = None) -> dict[str, Any]:
+        p = partnership_of(partnership)
+        found = await store().learner(p, learner_id)
+        if found is None:
+            raise HTTPException(404, f"no learner {learner_id}")
+        return {**found, "enrolments": await store().enrolments_of_learner(p, learner_id)}
+
+    @api.get(
+        "/totals",
+        tags=["totals"],
+        summary="Enrolments, completions and withdrawals by organisation and format for a "
+        "period, and learners registered in it by organisation",
+    )
+    async def totals(
+        partnership: Partnership = None,
+        start: From = None,
+        end: To = None,
+        course_format: FormatQuery = None,
+        course_id: str | None = None,
+    ) -> dict[str, Any]:
+        p = partnership_of(partnership)
+        period = _period(start, end)
+        scope: dict[str, Any] = {}
+        if course_format is not None:
+            scope["course_format"] = course_format.value
+        if course_id is not None:
+            scope["course_id"] = course_id
+        table = await _tabulate(store(), p, period, scope)
+        rows = [
+            {"organisation": org, "format": fmt, **cells}
+            for (org, fmt), cells in sorted(table.items())
+        ]
+        learners = await store().count_by(
+            "learners", p, period.match("registered_at"), ["organisation"]
+        )
+        return {
+            "period": {"from": start, "to": end},
+            "rows": rows,
+            "by_organisation": {k[0]: v for k, v in sorted(_regroup(table, 0).items())},
+            "by_format": {k[0]: v for k, v in sorted(_regroup(table, 1).items())},
+            "total": _total(list(table.values())),
+            "registered_learners": {
+                "by_organisation": {k[0]: n for k, n in sorted(learners.items())},
+                "total": sum(learners.values()),
+            },
+        }
+
+    return api
+
+
+async def _tabulate(
+    store: TrainingStore, partnership: str, period: Period, scope: dict[str, Any]
+) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Counts by (organisation, format): enrolments dated in the period, completions and
+    withdrawals dated in it, and how many enrolments were inferred from completions. One read
+    of the enrolments in scope, counted here: FerretDB answers each aggregation with a scan."""
+    table: dict[tuple[str, ...], dict[str, Any]] = {}
+    async for doc in store.enrolment_facts(partnership, scope):
+        cells = table.setdefault(
+            (doc["organisation"], doc["course_format"]), dict.fromkeys(MEASURES, 0)
+        )
+        if period.contains(doc["enrolled_at"]):
+            cells["enrolments"] += 1
+            cells["inferred_enrolments"] += bool(doc.get("inferred_enrolment"))
+        if doc["status"] == Status.COMPLETED.value and period.contains(doc.get("completed_at")):
+            cells["completions"] += 1
+        if doc["status"] == Status.WITHDRAWN.value and period.contains(doc.get("withdrawn_at")):
+            cells["withdrawals"] += 1
+    counted = {key: cells for key, cells in table.items() if any(cells.values())}
+    for cells in counted.values():
+        cells["completion_rate"] = domain.completion_rate(cells["enrolments"], cells["completions"])
+    return counted
+
+
+def _regroup(
+    table: dict[tuple[str, ...], dict[str, Any]], index: int
+) -> dict[tuple[str, ...], dict[str, Any]]:
+    """The table summed over every key but the one at `index`."""
+    grouped: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for key, cells in table.items():
+        grouped.setdefault((key[index],), []).append(cells)
+    return {key: _total(cells) for key, cells in grouped.items()}
