@@ -145,6 +145,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             settings.kafka_bootstrap_servers, topics, admin_options=_admin_options(settings)
         )
         await runtime.broker.start()
+        if settings.auth_disabled:
+            log.warning("%s: authentication is OFF (AUTH_DISABLED=true)", runtime.service)
         tasks = [asyncio.create_task(job(runtime)) for job in spec.background]
         log.info("%s started: consuming %s", runtime.service, ", ".join(spec.consumes) or "-")
         try:
@@ -162,7 +164,6 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.runtime = runtime
     if settings.auth_disabled:
         keys = None
-        log.warning("%s: authentication is OFF (AUTH_DISABLED=true)", runtime.service)
     else:
         keys = KeyStore.from_file(Path(settings.api_keys_file))
     app.middleware("http")(middleware(keys, runtime.audit_http))
