@@ -18,7 +18,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from shared.mongo import chunks
+from shared.mongo import chunks, find_by_ids
 
 APPLIED_FIELD = "_events"
 DUPLICATE_KEY = 11000
@@ -61,9 +61,10 @@ async def apply_many(collection: AsyncCollection[Any], changes: Sequence[Change]
     one document (their order is kept) and a duplicate-key error can only mean 'applied by
     someone else meanwhile'."""
     applied = [False] * len(changes)
-    ids = list(dict.fromkeys(c.doc_id for c in changes))
     seen: set[tuple[str, str]] = set()
-    async for doc in collection.find({"_id": {"$in": ids}}, {APPLIED_FIELD: 1}):
+    existing: set[str] = set()
+    for doc in await find_by_ids(collection, [c.doc_id for c in changes], {APPLIED_FIELD: 1}):
+        existing.add(doc["_id"])
         seen.update((doc["_id"], e) for e in doc.get(APPLIED_FIELD, ()))
     per_doc: dict[str, list[int]] = defaultdict(list)
     for index, change in enumerate(changes):
@@ -73,11 +74,69 @@ async def apply_many(collection: AsyncCollection[Any], changes: Sequence[Change]
     depth = max((len(v) for v in per_doc.values()), default=0)
     for round_no in range(depth):
         indices = [v[round_no] for v in per_doc.values() if len(v) > round_no]
+        if round_no == 0:
+            # A document not there yet is inserted whole: an insert is cheap everywhere, while
+            # FerretDB answers each upsert with a scan of the collection.
+            fresh = [i for i in indices if changes[i].doc_id not in existing]
+            for index, ok in zip(fresh, await _insert_new(collection, fresh, changes), strict=True):
+                applied[index] = ok
+            indices = [i for i in indices if changes[i].doc_id in existing]
         for index, ok in zip(
             indices, await _apply_round(collection, [changes[i] for i in indices]), strict=True
         ):
             applied[index] = ok
     return applied
+
+
+def as_new_document(change: Change) -> dict[str, Any] | None:
+    """The document `change` creates when applied to nothing, or None when its update uses an
+    operator this does not evaluate."""
+    doc: dict[str, Any] = {"_id": change.doc_id}
+    for op, fields in change.update.items():
+        for path, value in fields.items():
+            if op in ("$set", "$setOnInsert", "$inc", "$max", "$min"):
+                new = value
+            elif op in ("$push", "$addToSet"):
+                new = (
+                    list(value["$each"])
+                    if isinstance(value, dict) and "$each" in value
+                    else [value]
+                )
+            else:
+                return None
+            target = doc
+            *parents, leaf = path.split(".")
+            for part in parents:
+                target = target.setdefault(part, {})
+                if not isinstance(target, dict):
+                    return None
+            if op == "$setOnInsert" and leaf in target:
+                continue
+            target[leaf] = new
+    doc.setdefault(APPLIED_FIELD, []).append(change.event_id)
+    return doc
+
+
+async def _insert_new(
+    collection: AsyncCollection[Any], indices: list[int], changes: Sequence[Change]
+) -> list[bool]:
+    docs = {i: as_new_document(changes[i]) for i in indices}
+    insertable = [i for i in indices if docs[i] is not None]
+    taken: set[int] = set()
+    for part in chunks(insertable):
+        try:
+            await collection.insert_many([docs[i] for i in part], ordered=False)
+        except BulkWriteError as exc:
+            for err in exc.details.get("writeErrors", []):
+                if err.get("code") != DUPLICATE_KEY:
+                    raise
+                taken.add(part[err["index"]])
+    # Created meanwhile by someone else, or not expressible as an insert: the guarded path.
+    rest = [i for i in indices if i in taken or docs[i] is None]
+    results = dict(
+        zip(rest, await _apply_round(collection, [changes[i] for i in rest]), strict=True)
+    )
+    return [results.get(i, True) for i in indices]
 
 
 async def _apply_round(collection: AsyncCollection[Any], changes: list[Change]) -> list[bool]:

@@ -3,10 +3,13 @@ made by the running service (or test), never at import time."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 Document = dict[str, Any]
@@ -42,3 +45,37 @@ MAX_WRITE_BATCH = 20
 def chunks(ops: Sequence[T], size: int = MAX_WRITE_BATCH) -> Iterator[Sequence[T]]:
     for start in range(0, len(ops), size):
         yield ops[start : start + size]
+
+
+_FERRETDB: dict[int, bool] = {}
+
+
+async def is_ferretdb(db: AsyncDatabase[Document]) -> bool:
+    """Whether `db` is served by FerretDB (asked once per client). FerretDB 1.x plans queries
+    differently from MongoDB, and the write and read paths below pick what is fast on each."""
+    key = id(db.client)
+    if key not in _FERRETDB:
+        info = await db.command("buildInfo")
+        _FERRETDB[key] = "ferretdbVersion" in info
+    return _FERRETDB[key]
+
+
+async def find_by_ids(
+    collection: AsyncCollection[Document],
+    ids: Sequence[str],
+    projection: dict[str, Any] | None = None,
+) -> list[Document]:
+    """The documents with these ids. FerretDB scans the whole collection for `$in` but finds a
+    single `_id` through its index, so there the ids are looked up one by one, concurrently."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    if not await is_ferretdb(collection.database):
+        return [d async for d in collection.find({"_id": {"$in": ids}}, projection)]
+    gate = asyncio.Semaphore(16)
+
+    async def one(doc_id: str) -> Document | None:
+        async with gate:
+            return await collection.find_one({"_id": doc_id}, projection)
+
+    return [d for d in await asyncio.gather(*(one(i) for i in ids)) if d is not None]

@@ -24,7 +24,7 @@ from shared.contracts import EventData
 from shared.contracts.intake import ACKNOWLEDGED, ContactSubmitted, DecisionRecorded
 from shared.events import derived_id
 from shared.idempotency import APPLIED_FIELD, Change, apply_many
-from shared.mongo import Document
+from shared.mongo import Document, find_by_ids
 
 SLOT_MODELS: dict[str, type[EventData]] = {slot: model for model, slot in domain.SLOTS.items()}
 
@@ -47,7 +47,7 @@ class ContactStore:
         """The file of each contact; an empty file for a contact not seen yet."""
         ids = list(dict.fromkeys(contact_ids))
         files = {cid: ContactFile(cid) for cid in ids}
-        async for doc in self.contacts.find({"_id": {"$in": ids}}):
+        for doc in await find_by_ids(self.contacts, ids):
             files[doc["_id"]] = to_file(doc)
         return files
 
