@@ -132,6 +132,164 @@ def keys_create(
 
 
 @app.command()
+def simulate(
+    seed: Annotated[int, typer.Option(help="The same seed gives the same year, ids included.")] = 1,
+    partnerships: Annotated[
+        int, typer.Option(min=1, max=999, help="How many partnerships (p01, p02, ...).")
+    ] = 1,
+    scale: Annotated[
+        float, typer.Option(min=0.0001, help="Volume; 1 = one county's year (~24,000 contacts).")
+    ] = 1.0,
+    year: Annotated[str, typer.Option(help="Financial year, e.g. 2020-21.")] = "2020-21",
+    via: Annotated[str, typer.Option(help="kafka, http or both.")] = "kafka",
+    part: Annotated[
+        list[str] | None,
+        typer.Option(help="frontdoor, reviews or training (repeat; default: all three)."),
+    ] = None,
+    intake_url: Annotated[str | None, typer.Option(help="Default http://127.0.0.1:8001.")] = None,
+    reviews_url: Annotated[str | None, typer.Option(help="Default http://127.0.0.1:8002.")] = None,
+    bootstrap_servers: Annotated[
+        str | None, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Default: local stack.")
+    ] = None,
+    topic_prefix: Annotated[str, typer.Option(envvar="TOPIC_PREFIX")] = "",
+    api_key: Annotated[
+        str | None,
+        typer.Option(envvar="PULSE_API_KEY", help="A key with the service role (for HTTP)."),
+    ] = None,
+    totals_out: Annotated[
+        Path | None, typer.Option(help="Write the simulator's own totals here (JSON).")
+    ] = None,
+) -> None:
+    """Publish a simulated partnership year through the real inbound paths."""
+    from rich.progress import Progress
+
+    from shared.ops import simulate as sim
+
+    if via not in ("kafka", "http", "both"):
+        raise typer.BadParameter("kafka, http or both", param_hint="--via")
+    try:
+        options = sim.SimulateOptions(
+            seed=seed,
+            partnerships=partnerships,
+            scale=scale,
+            year=year,
+            via=via,  # type: ignore[arg-type]  # checked above
+            parts=tuple(part) if part else sim.PARTS,
+            bootstrap_servers=bootstrap_servers or sim.default_bootstrap(),
+            topic_prefix=topic_prefix,
+            intake_url=intake_url or sim.default_url("intake"),
+            reviews_url=reviews_url or sim.default_url("reviews"),
+            api_key=api_key or _dev_service_key(),
+            totals_out=totals_out,
+        )
+        with Progress() as progress:
+            result = sim.simulate(options, progress)
+    except (ValueError, sim.SimulationError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for line in sim.summary(result):
+        typer.echo(line)
+
+
+def _dev_service_key() -> str | None:
+    """The local run's trusted-system key, if `make run` made one."""
+    import json
+
+    from shared.ops.paths import state_dir
+
+    keys = state_dir() / "dev-keys.json"
+    if keys.exists():
+        found: str | None = json.loads(keys.read_text()).get("simulator")
+        return found
+    return None
+
+
+@app.command()
+def bench(
+    events: Annotated[
+        int, typer.Option(min=1000, help="Events for the raw and sustained runs (issue: 1000000).")
+    ] = 100_000,
+    rate: Annotated[
+        int, typer.Option(min=0, help="Latency phase: events per second (0 skips it).")
+    ] = 1000,
+    latency_seconds: Annotated[float, typer.Option(help="Latency phase: how long.")] = 30.0,
+    raw: Annotated[bool, typer.Option("--raw/--no-raw", help="Measure the raw ceiling.")] = True,
+    pipeline: Annotated[bool, typer.Option("--pipeline/--no-pipeline")] = True,
+    rebuild: Annotated[bool, typer.Option("--rebuild/--no-rebuild")] = True,
+    service_env: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=VALUE for the services the bench starts (repeat)."),
+    ] = None,
+    keep: Annotated[bool, typer.Option(help="Keep the bench's topics and databases.")] = False,
+    write: Annotated[
+        bool, typer.Option("--write/--no-write", help="Update docs/benchmarks.md.")
+    ] = True,
+) -> None:
+    """Measure the raw Kafka ceiling, the pipeline, latency and rebuild; write the figures."""
+    import shlex
+    import sys
+
+    from rich.progress import Progress
+
+    from shared.ops import bench as measure
+
+    env = dict(item.split("=", 1) for item in service_env or [] if "=" in item)
+    options = measure.BenchOptions(
+        events=events,
+        rate=rate,
+        latency_seconds=latency_seconds,
+        raw=raw,
+        pipeline=pipeline,
+        rebuild=rebuild,
+        service_env=env,
+        keep=keep,
+        doc=measure.DOC if write else None,
+        command=shlex.join(["pulse", *sys.argv[1:]]),
+    )
+    with Progress() as progress:
+        result = measure.bench(options, progress)
+    for line in result.lines():
+        typer.echo(line)
+    if write:
+        typer.echo(f"figures written to {measure.DOC}")
+    if result.failures:
+        raise typer.Exit(1)
+
+
+reporting_app = typer.Typer(help="Reporting operations.", no_args_is_help=True)
+app.add_typer(reporting_app, name="reporting")
+
+
+@reporting_app.command("rebuild")
+def reporting_rebuild() -> None:
+    """Replay every canonical topic from the beginning into fresh read models (run it while
+    the reporting service is stopped); settings come from the environment, as for the
+    service itself."""
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from services.reporting.main import SETTINGS as REPORTING_SETTINGS
+    from services.reporting.rebuild import rebuild as replay
+    from shared.settings import load_settings
+
+    settings = load_settings(REPORTING_SETTINGS)
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns) as bar:
+        task = bar.add_task("replaying canonical events", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        result = asyncio.run(replay(settings, progress))
+    typer.echo(
+        f"rebuilt {result.database}: {result.events} events replayed "
+        f"({result.unusable} unusable), {result.years} partnership-years recomputed "
+        f"in {result.seconds:.1f}s ({result.events / max(result.seconds, 1e-9):,.0f} events/s)"
+    )
+
+
+@app.command()
 def docs(
     check: Annotated[bool, typer.Option(help="fail if the generated docs are out of date")] = False,
 ) -> None:

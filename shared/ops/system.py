@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.auth import AGENCY, STAFF, new_key_entry
+from shared.auth import AGENCY, SERVICE, STAFF, new_key_entry
 from shared.ops import processes, stack
 from shared.ops.paths import REPO, state_dir
 
@@ -88,6 +88,10 @@ def dev_keys() -> tuple[Path, dict[str, str]]:
     key, entry = new_key_entry("dev-staff", "business-unit", [AGENCY, STAFF])
     entries.append(entry)
     keys["staff"] = key
+    # The partnership's own trusted systems (here: `pulse simulate`) may submit for any agency.
+    key, entry = new_key_entry("dev-simulator", "partnership", [SERVICE])
+    entries.append(entry)
+    keys["simulator"] = key
     plain.touch(mode=0o600)
     plain.write_text(json.dumps(keys, indent=2))
     hashes.write_text(json.dumps(entries, indent=2))
