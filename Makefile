@@ -31,8 +31,10 @@ stop:
 status: install
 	$(VENV)/bin/pulse status
 
-## make test: install what is needed, then the whole suite against real infrastructure
+## make test: install what is needed, lint and type-check, then the whole suite against real infrastructure
 test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy shared services
 	$(VENV)/bin/pytest
 
 lint: install

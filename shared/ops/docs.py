@@ -40,7 +40,7 @@ def _topic(contract: Contract) -> str:
 
 def _type_name(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
-        return prop["$ref"].rsplit("/", 1)[-1]
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
     if "anyOf" in prop:
         return " or ".join(_type_name(p) for p in prop["anyOf"])
     if "enum" in prop:

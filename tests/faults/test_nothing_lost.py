@@ -12,6 +12,7 @@ import asyncio
 import json
 import random
 import re
+import signal
 import time
 import urllib.request
 from collections import Counter
@@ -29,8 +30,8 @@ from shared.topics import Topics, dlq
 from tests.faults.conftest import PrivateStack
 from tests.support.processes import ServiceProcess
 
-VALID = 3000
-INVALID = 60
+VALID = 1500
+INVALID = 45
 BATCH = 100
 
 
@@ -102,24 +103,24 @@ async def _publish(bootstrap: str, topic: str, records: list[bytes], times: int 
 
 def _consumed(svc: ServiceProcess) -> float:
     try:
-        with urllib.request.urlopen(f"{svc.url}/metrics", timeout=2) as r:  # noqa: S310
+        with urllib.request.urlopen(f"{svc.url}/metrics", timeout=2) as r:
             text = r.read().decode()
     except OSError:
         return 0.0
     return sum(float(m) for m in re.findall(r"^pulse_consumed_total\{[^}]*\} (\S+)$", text, re.M))
 
 
-async def _wait_consumed(svc: ServiceProcess, at_least: float, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait_consumed(svc: ServiceProcess, at_least: float, within: float = 180) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await asyncio.to_thread(_consumed, svc) >= at_least:
             return
         await asyncio.sleep(0.1)
-    raise AssertionError(f"service consumed fewer than {at_least} records in {timeout}s")
+    raise AssertionError(f"service consumed fewer than {at_least} records in {within}s")
 
 
 async def _drain(
-    bootstrap: str, topics: Topics, expect_valid: int, expect_dead: int, timeout: float = 180
+    bootstrap: str, topics: Topics, expect_valid: int, expect_dead: int, within: float = 180
 ) -> tuple[dict[str, set[str]], list[str], int]:
     """Read the canonical and dead-letter topics until every valid contact and every invalid
     record is accounted for (or the deadline): contact id -> received-event ids, DLQ reasons,
@@ -137,7 +138,7 @@ async def _drain(
     dead_offsets: dict[str, str] = {}
     republished = 0
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             if len(received) >= expect_valid and len(dead_offsets) >= expect_dead:
                 # keep reading a little to catch late extras
@@ -194,7 +195,10 @@ def _sigkill(
 def _sigterm(
     stack: PrivateStack, svc: ServiceProcess, extra: list[ServiceProcess], _: Path
 ) -> None:
-    assert svc.terminate() == 0, svc.log_tail()
+    # uvicorn re-raises SIGTERM after its graceful shutdown, so the exit status is -SIGTERM;
+    # what matters is that the service finished its batch and closed before exiting.
+    assert svc.terminate() in (0, -signal.SIGTERM), svc.log_tail()
+    assert "intake stopped" in svc.log_tail(), svc.log_tail()
     svc.start()
 
 

@@ -17,15 +17,23 @@ SERVICES_WITH_INBOUND = sorted({c.service for c in all_contracts() if c.directio
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=20), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=20), inner, max_size=5)
+    ),
     max_leaves=30,
 )
 
 
 def _envelope(event_type: str, data: Any, **attrs: Any) -> bytes:
     body = {
-        "specversion": "1.0", "id": "e1", "source": "agency/police", "type": event_type,
-        "time": "2026-11-23T10:00:00Z", "partnership": "p1", "data": data, **attrs,
+        "specversion": "1.0",
+        "id": "e1",
+        "source": "agency/police",
+        "type": event_type,
+        "time": "2026-11-23T10:00:00Z",
+        "partnership": "p1",
+        "data": data,
+        **attrs,
     }
     return json.dumps(body, default=str).encode()
 
@@ -59,10 +67,13 @@ def test_arbitrary_json_documents(service: str, body: Any) -> None:
 def test_wrongly_typed_data_for_every_accepted_type(service: str, data: st.DataObject) -> None:
     event_type = data.draw(st.sampled_from(sorted(accepted_types(service))))
     payload = data.draw(json_values)
-    attrs = data.draw(st.dictionaries(
-        st.sampled_from(["id", "source", "time", "partnership", "subject", "specversion"]),
-        json_values, max_size=2,
-    ))
+    attrs = data.draw(
+        st.dictionaries(
+            st.sampled_from(["id", "source", "time", "partnership", "subject", "specversion"]),
+            json_values,
+            max_size=2,
+        )
+    )
     _check(_envelope(event_type, payload, **attrs), service)
 
 

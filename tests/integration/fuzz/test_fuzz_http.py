@@ -18,7 +18,9 @@ from tests.support.services import running
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=15), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=15), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 bodies = (
@@ -47,14 +49,16 @@ async def test_write_endpoints_answer_hostile_bodies_with_4xx(
         failures: list[str] = []
         loop = asyncio.get_running_loop()
 
-        @settings(max_examples=60, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         @given(body=bodies, route=st.sampled_from(routes) if routes else st.nothing())
         def probe(body: bytes, route: tuple[str, str]) -> None:
             method, path = route
             future = asyncio.run_coroutine_threadsafe(
-                svc.http.request(method, path, content=body,
-                                 headers={"content-type": "application/json"}),
+                svc.http.request(
+                    method, path, content=body, headers={"content-type": "application/json"}
+                ),
                 loop,
             )
             response = future.result(timeout=30)
