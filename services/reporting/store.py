@@ -15,23 +15,70 @@ announced twice.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 from services.reporting.facts import KINDS, FactUpdate, resolve, version_field
 from services.reporting.metrics import Figures
-from shared.mongo import Document
+from shared.mongo import Document, chunks
 
 FACT_PREFIX = "fact_"
 READ_MODELS = ("figures",)
+DUPLICATE_KEY = 11000
+# FerretDB 1.x takes a pooled connection (100 per database) per statement in flight and a
+# write command keeps its statements' until it ends: the consumers of the three canonical
+# topics run concurrently, so their fact writes go one command at a time and their lookups
+# at most this many at a time, far below the pool whatever the recomputation reads meanwhile.
+READS_IN_FLIGHT = 8
+_MISSING = object()
 
 
 def doc_id(partnership: str, key: str) -> str:
     return f"{partnership}|{key}"
+
+
+def nested(fields: Mapping[str, Any]) -> Document:
+    """`$set` fields (dotted paths allowed) as the document they make when inserted."""
+    doc: Document = {}
+    for path, value in fields.items():
+        *parents, leaf = path.split(".")
+        node = doc
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return doc
+
+
+def get_path(doc: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path, or a marker unequal to every value when it is missing."""
+    node: Any = doc
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+@dataclass
+class _Gates:
+    writes: asyncio.Lock = field(default_factory=asyncio.Lock)
+    reads: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(READS_IN_FLIGHT))
+
+
+# Per event loop (a service's stores share them; tests run a loop each).
+_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Gates] = weakref.WeakKeyDictionary()
+
+
+def _gates() -> _Gates:
+    return _GATES.setdefault(asyncio.get_running_loop(), _Gates())
 
 
 class ReportingStore:
@@ -52,35 +99,76 @@ class ReportingStore:
 
     async def apply(self, updates: Iterable[tuple[str, FactUpdate]]) -> set[tuple[str, str]]:
         """Apply (partnership, update) pairs; returns the (partnership, financial year) pairs
-        whose figures may have changed. Plain `$set` upserts by `_id`, no conditional filter
-        (see `facts` on versioned fields)."""
+        whose figures may have changed. Plain `$set` by `_id`, no conditional filter (see
+        `facts` on versioned fields).
+
+        Written for FerretDB's costs: a `find_one` by `_id` and an insert are cheap, every
+        update scans its collection. So the batch's documents are read by id first; new ones
+        are inserted, existing ones get an update only when it changes something (a
+        redelivered batch writes nothing), in commands of at most `MAX_WRITE_BATCH`."""
         # One write per document per batch (an enrolment and its completion in one batch are
-        # one upsert): FerretDB's upserts are the slow part of a batch.
+        # one write).
         merged: dict[tuple[str, str], dict[str, Any]] = {}
-        years: set[tuple[str, str]] = set()
-        unplaced: set[tuple[str, str]] = set()
         for partnership, u in updates:
-            _id = doc_id(partnership, u.key)
-            fields = merged.setdefault((u.kind, _id), {"partnership": partnership})
+            fields = merged.setdefault((u.kind, doc_id(partnership, u.key)), {})
+            fields["partnership"] = partnership
             fields.update(u.fields)
             if u.versioned is not None:
                 fields[version_field(u.versioned)] = u.versioned.fields
-            if "fy" in u.fields:
-                years.add((partnership, u.fields["fy"]))
-            else:
-                unplaced.add((u.kind, _id))
-        by_kind: dict[str, list[UpdateOne]] = defaultdict(list)
-        for (kind, _id), fields in merged.items():
-            by_kind[kind].append(UpdateOne({"_id": _id}, {"$set": fields}, upsert=True))
-        for kind, ops in by_kind.items():
-            await self.db[FACT_PREFIX + kind].bulk_write(ops, ordered=True)
-        for kind, _id in sorted(unplaced):
-            doc = await self.db[FACT_PREFIX + kind].find_one(
-                {"_id": _id}, {"partnership": 1, "fy": 1}
-            )
-            if doc and doc.get("fy"):
-                years.add((doc["partnership"], doc["fy"]))
+        keys = list(merged)
+        existing = await self._find_by_ids(keys)
+        years: set[tuple[str, str]] = set()
+        inserts: dict[str, list[Document]] = defaultdict(list)
+        changes: dict[str, list[UpdateOne]] = defaultdict(list)
+        for (kind, _id), fields, doc in zip(keys, merged.values(), existing, strict=True):
+            fy = fields.get("fy") or (doc or {}).get("fy")
+            if fy:
+                years.add((fields["partnership"], fy))
+            if doc is None:
+                inserts[kind].append({"_id": _id, **nested(fields)})
+            elif any(get_path(doc, path) != value for path, value in fields.items()):
+                changes[kind].append(UpdateOne({"_id": _id}, {"$set": fields}, upsert=True))
+        async with _gates().writes:
+            for kind, docs in inserts.items():
+                changes[kind] += await self._insert_new(FACT_PREFIX + kind, docs, merged, kind)
+            for kind, ops in changes.items():
+                for chunk in chunks(ops):
+                    await self.db[FACT_PREFIX + kind].bulk_write(list(chunk), ordered=True)
         return years
+
+    async def _find_by_ids(self, keys: list[tuple[str, str]]) -> list[Document | None]:
+        """The documents with these (kind, _id), concurrently, `READS_IN_FLIGHT` at a time:
+        FerretDB looks up only an exact `{"_id": ...}` filter by key (`$in` scans)."""
+        gate = _gates().reads
+
+        async def one(kind: str, _id: str) -> Document | None:
+            async with gate:
+                return await self.db[FACT_PREFIX + kind].find_one({"_id": _id})
+
+        return list(await asyncio.gather(*(one(kind, _id) for kind, _id in keys)))
+
+    async def _insert_new(
+        self,
+        collection: str,
+        docs: list[Document],
+        merged: Mapping[tuple[str, str], Mapping[str, Any]],
+        kind: str,
+    ) -> list[UpdateOne]:
+        """Insert documents not found; the ones another writer inserted meanwhile (a
+        concurrent batch of another topic) come back as updates to send instead."""
+        retry: list[UpdateOne] = []
+        for chunk in chunks(docs):
+            try:
+                await self.db[collection].insert_many(list(chunk), ordered=False)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors", [])
+                if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                    raise
+                for e in errors:
+                    _id = chunk[e["index"]]["_id"]
+                    fields = dict(merged[(kind, _id)])
+                    retry.append(UpdateOne({"_id": _id}, {"$set": fields}, upsert=True))
+        return retry
 
     async def load_year(self, partnership: str, fy: str) -> dict[str, list[Document]]:
         facts: dict[str, list[Document]] = {}
@@ -111,8 +199,9 @@ class ReportingStore:
             )
             for period, fig in figures.items()
         ]
-        if ops:
-            await self.figures.bulk_write(ops, ordered=False)
+        async with _gates().writes:
+            for chunk in chunks(ops):
+                await self.figures.bulk_write(list(chunk), ordered=False)
 
     async def figures_of(self, partnership: str, period: str) -> Document | None:
         return await self.figures.find_one({"_id": doc_id(partnership, period)})
@@ -137,11 +226,10 @@ class ReportingStore:
         return {(d["metric"], d["period"]): d async for d in cursor}
 
     async def save_statuses(self, docs: list[Document]) -> None:
-        if docs:
-            await self.statuses.bulk_write(
-                [UpdateOne({"_id": d["_id"]}, {"$set": d}, upsert=True) for d in docs],
-                ordered=False,
-            )
+        ops = [UpdateOne({"_id": d["_id"]}, {"$set": d}, upsert=True) for d in docs]
+        async with _gates().writes:
+            for chunk in chunks(ops):
+                await self.statuses.bulk_write(list(chunk), ordered=False)
 
     async def record_exception(self, event_id: str, doc: Document) -> None:
         await self.exceptions.update_one({"_id": event_id}, {"$set": doc}, upsert=True)
