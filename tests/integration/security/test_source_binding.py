@@ -1,0 +1,94 @@
+"""Nobody in who shouldn't be: intake with real API keys, on the real broker and database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shared.auth import AGENCY, new_key_entry
+from shared.contracts.intake import SUBMITTED
+from shared.events import encode, new_event
+from shared.kafka import ensure_topics
+from shared.ops.system import Infra
+from shared.topics import agency_topic, dlq
+from tests.support.kafka import eventually, produce, read
+from tests.support.services import running
+
+
+def _contact(contact_id: str, source: str) -> bytes:
+    data = {
+        "contact_id": contact_id,
+        "agency": "police",
+        "source": "6",
+        "channel": "vist",
+        "received_at": datetime(2026, 11, 2, 9, tzinfo=UTC).isoformat(),
+        "child_ref": f"child-{contact_id}",
+        "age_years": 7,
+        "consent": "obtained",
+        "wishes_and_feelings_recorded": True,
+    }
+    return encode(
+        new_event(type=SUBMITTED, source=source, partnership="p1", subject=contact_id, data=data)
+    )
+
+
+async def test_writes_need_a_key_and_an_agency_submits_only_as_itself(
+    infra: Infra, run_id: str, tmp_path: Path
+) -> None:
+    police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text(json.dumps([police]))
+    async with running(
+        "intake", infra, run_id, auth_disabled=False, api_keys_file=str(keys_file)
+    ) as svc:
+        unauthenticated = await svc.http.post("/contacts", content=_contact("c-1", "agency/police"))
+        assert unauthenticated.status_code == 401
+
+        as_other = await svc.http.post(
+            "/contacts",
+            content=_contact("c-2", "agency/health"),
+            headers={"Authorization": f"Bearer {police_key}"},
+        )
+        assert as_other.status_code == 403
+        assert as_other.json()["error"] == "forbidden-source"
+        assert (await svc.http.get("/contacts/c-2")).status_code == 404
+
+        accepted = await svc.http.post(
+            "/contacts",
+            content=_contact("c-3", "agency/police"),
+            headers={"Authorization": f"Bearer {police_key}"},
+        )
+        assert accepted.status_code == 202, accepted.text
+        entries = [d async for d in svc.runtime.db["audit"].find({})]
+        assert [(e["agency"], e["principal"], e["channel"]) for e in entries] == [
+            ("police", "police-ingest", "http")
+        ]
+
+
+async def test_a_record_on_an_agencys_topic_claiming_another_agency_is_dead_lettered(
+    infra: Infra, run_id: str
+) -> None:
+    async with running("intake", infra, run_id) as svc:
+        police_topic = agency_topic(svc.topics.intake_inbound, "police")
+        await ensure_topics(infra.kafka_bootstrap_servers, [police_topic])
+        await produce(
+            infra.kafka_bootstrap_servers,
+            police_topic,
+            _contact("k-1", "agency/health"),
+            _contact("k-2", "agency/police"),
+        )
+        dead = await read(
+            infra.kafka_bootstrap_servers, dlq(svc.topics.intake_inbound), expect=1, timeout=60
+        )
+        assert [r.headers["dlq.reason"] for r in dead] == ["forbidden-source"]
+        assert dead[0].headers["dlq.topic"] == police_topic
+
+        async def stored() -> bool:
+            return (await svc.http.get("/contacts/k-2")).status_code == 200
+
+        assert await eventually(stored)
+        assert (await svc.http.get("/contacts/k-1")).status_code == 404
+        audit = await svc.runtime.db["audit"].find_one({"principal": f"kafka:{police_topic}"})
+        assert audit is not None
+        assert audit["agency"] == "police"
