@@ -120,7 +120,7 @@ async def _wait_consumed(svc: ServiceProcess, at_least: float, within: float = 1
 
 
 async def _drain(
-    bootstrap: str, topics: Topics, expect_valid: int, expect_dead: int, within: float = 180
+    bootstrap: str, topics: Topics, expect_valid: int, expect_dead: int, within: float = 600
 ) -> tuple[dict[str, set[str]], list[str], int]:
     """Read the canonical and dead-letter topics until every valid contact and every invalid
     record is accounted for (or the deadline): contact id -> received-event ids, DLQ reasons,
