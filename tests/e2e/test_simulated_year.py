@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+import pytest
+
 from shared.ops.simulate import SimulateOptions, run
 from shared.ops.system import Infra
 from tests.support.kafka import eventually
@@ -14,6 +16,7 @@ from tests.support.services import running
 YEARS = ("2020-21", "2021-22")  # a March contact may be decided in April
 
 
+@pytest.mark.timeout(900)
 async def test_reporting_matches_the_simulators_totals(infra: Infra, run_id: str) -> None:
     async with contextlib.AsyncExitStack() as stack:
         services = {
@@ -60,7 +63,7 @@ async def test_reporting_matches_the_simulators_totals(infra: Infra, run_id: str
             )
             return values if done else None
 
-        values = await eventually(settled, timeout=300, interval=1.0)
+        values = await eventually(settled, timeout=600, interval=1.0)
         print(
             f"\n[e2e] simulator totals: contacts={totals.contacts} decisions={totals.decisions} "
             f"referrals={totals.referrals} rapid_reviews={totals.rapid_reviews}"

@@ -265,6 +265,7 @@ SCENARIOS: dict[str, Fault | None] = {
 }
 
 
+@pytest.mark.timeout(1200)  # a scenario on a busy 2-core machine can take several minutes
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 async def test_every_valid_event_once_every_invalid_one_dead_lettered(
     private_stack: PrivateStack, run_id: str, tmp_path: Path, scenario: str
