@@ -41,6 +41,8 @@ async def record(db: AsyncDatabase[Document], entries: Sequence[AuditEntry]) -> 
         except BulkWriteError as exc:
             if any(err.get("code") != DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
                 raise
+        except KeyError:
+            pass  # FerretDB's reply to a partly duplicate insert, which PyMongo cannot merge
 
 
 async def for_event(db: AsyncDatabase[Document], event_id: str) -> Document | None:

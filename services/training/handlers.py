@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from pymongo.errors import BulkWriteError
 
 from services.training import domain
 from services.training.domain import Cause, Course, Learner
@@ -31,7 +30,6 @@ from services.training.store import (
     enrolment_key,
     learner_key,
 )
-from shared import audit
 from shared.consumer import Delivery, Subscription, subscribe
 from shared.contracts import EventData, Inbound, accepted_types, decode_inbound
 from shared.contracts.training import (
@@ -52,10 +50,9 @@ from shared.contracts.training import (
     WithdrawalRecorded,
 )
 from shared.events import Envelope, derived_id, new_event
-from shared.idempotency import DUPLICATE_KEY
 from shared.rejections import Rejected
 from shared.service import Runtime
-from shared.topics import agency_of, dlq
+from shared.topics import dlq
 
 ACCEPTED = accepted_types("training")
 _PLAN_ATTEMPTS = 3
@@ -332,46 +329,6 @@ async def ingest(runtime: Runtime, facts: list[Fact], *, all_or_nothing: bool) -
     raise AssertionError("unreachable")
 
 
-async def _audit(runtime: Runtime, accepted: list[Delivery[Fact]]) -> None:
-    """The audit trail entries `Runtime.audit_kafka` writes (writer = the record's agency
-    topic or the event's source), written as one insert that skips entries already there:
-    FerretDB answers the upsert per entry that `shared.audit.record` sends with a scan of the
-    whole audit collection each, too slow for a back-load of thousands of events."""
-    entries = [
-        asdict(
-            audit.entry(
-                d.item.envelope.id,
-                agency_of_record(runtime, d),
-                f"kafka:{d.record.topic}",
-                "kafka",
-                runtime.service,
-            )
-        )
-        for d in accepted
-        if d.item.envelope is not None
-    ]
-    if not entries:
-        return
-    try:
-        await runtime.db[audit.COLLECTION].insert_many(
-            [{"_id": e["event_id"], **e} for e in entries], ordered=False
-        )
-    except BulkWriteError as exc:  # already audited: a redelivery
-        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
-            raise
-    except KeyError:
-        pass  # FerretDB's partial bulk reply on duplicates (see shared.idempotency)
-
-
-def agency_of_record(runtime: Runtime, delivery: Delivery[Fact]) -> str:
-    """The writer: the agency whose topic the record came from, else the event's source."""
-    agency = agency_of(runtime.topics.training_inbound, delivery.record.topic)
-    if agency is not None:
-        return agency
-    envelope = delivery.item.envelope
-    return envelope.source.removeprefix("agency/") if envelope is not None else "unknown"
-
-
 def _decode(record: ConsumerRecord[Any, Any]) -> Fact:
     return fact_of(decode_inbound(record.value, ACCEPTED))
 
@@ -391,7 +348,7 @@ def setup(runtime: Runtime) -> None:
                     outcome.error.detail,
                     topic=dlq(runtime.topics.training_inbound),
                 )
-        await _audit(runtime, accepted)
+        await runtime.audit_kafka(accepted)
 
     subscribe(
         runtime.broker,
