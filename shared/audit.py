@@ -33,7 +33,8 @@ def entry(event_id: str, agency: str, principal: str, channel: str, service: str
 
 async def record(db: AsyncDatabase[Document], entries: Sequence[AuditEntry]) -> None:
     """Insert the entries; one already there (a redelivered submission) is left as it was.
-    Plain inserts, because FerretDB answers each upsert with a scan of the collection."""
+    Plain inserts, because stock FerretDB 1.24 answers each upsert with a scan of the
+    collection."""
     for part in chunks(entries):
         docs = [{"_id": e.event_id, **asdict(e)} for e in part]
         try:

@@ -76,7 +76,7 @@ async def apply_many(collection: AsyncCollection[Any], changes: Sequence[Change]
         indices = [v[round_no] for v in per_doc.values() if len(v) > round_no]
         if round_no == 0:
             # A document not there yet is inserted whole: an insert is cheap everywhere, while
-            # FerretDB answers each upsert with a scan of the collection.
+            # stock FerretDB 1.24 answers each upsert with a scan of the collection.
             fresh = [i for i in indices if changes[i].doc_id not in existing]
             for index, ok in zip(fresh, await _insert_new(collection, fresh, changes), strict=True):
                 applied[index] = ok

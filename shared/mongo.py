@@ -65,8 +65,9 @@ async def find_by_ids(
     ids: Sequence[str],
     projection: dict[str, Any] | None = None,
 ) -> list[Document]:
-    """The documents with these ids. FerretDB scans the whole collection for `$in` but finds a
-    single `_id` through its index, so there the ids are looked up one by one, concurrently."""
+    """The documents with these ids. Stock FerretDB 1.24 scans the whole collection for `$in`
+    but can find a single `_id` cheaply, so there the ids are looked up one by one,
+    concurrently (the local stack's patched FerretDB would manage `$in` too)."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []

@@ -102,10 +102,11 @@ class ReportingStore:
         whose figures may have changed. Plain `$set` by `_id`, no conditional filter (see
         `facts` on versioned fields).
 
-        Written for FerretDB's costs: a `find_one` by `_id` and an insert are cheap, every
-        update scans its collection. So the batch's documents are read by id first; new ones
-        are inserted, existing ones get an update only when it changes something (a
-        redelivered batch writes nothing), in commands of at most `MAX_WRITE_BATCH`."""
+        Written for stock FerretDB 1.24's costs: a `find_one` by `_id` and an insert are
+        cheap, every update scans its collection. So the batch's documents are read by id
+        first; new ones are inserted, existing ones get an update only when it changes
+        something (a redelivered batch writes nothing), in commands of at most
+        `MAX_WRITE_BATCH`."""
         # One write per document per batch (an enrolment and its completion in one batch are
         # one write).
         merged: dict[tuple[str, str], dict[str, Any]] = {}
@@ -138,7 +139,7 @@ class ReportingStore:
 
     async def _find_by_ids(self, keys: list[tuple[str, str]]) -> list[Document | None]:
         """The documents with these (kind, _id), concurrently, `READS_IN_FLIGHT` at a time:
-        FerretDB looks up only an exact `{"_id": ...}` filter by key (`$in` scans)."""
+        stock FerretDB 1.24 looks up only an exact `{"_id": ...}` filter cheaply."""
         gate = _gates().reads
 
         async def one(kind: str, _id: str) -> Document | None:

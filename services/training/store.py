@@ -6,7 +6,7 @@ statements applied to it (`_events`, as `shared.idempotency` does), so a fact ap
 changes nothing the second time; an enrolment also keeps the history of what each fact did and
 which canonical event it raised, so a redelivered fact re-publishes exactly that event.
 
-Writes are shaped for FerretDB's SQLite backend, where an update costs a scan of the collection
+Writes are shaped for stock FerretDB 1.24's SQLite backend, where an update scans the collection
 and an insert is cheap: a batch makes one write per document it changes, new documents go in
 one `insert_many`, and an update applies only to the revision (`_rev`) the batch read, so a
 concurrent writer is detected instead of overwritten (`ConcurrentChange`: plan again).
@@ -28,7 +28,7 @@ from services.training.domain import Course, Enrolment, Learner, Status
 from shared.codes import Organisation, Sector, TrainingFormat
 from shared.contracts.training import Channel, CourseTheme, WithdrawalReason
 from shared.idempotency import APPLIED_FIELD, DUPLICATE_KEY
-from shared.mongo import Document
+from shared.mongo import Document, find_by_ids
 
 REVISION = "_rev"
 _HIDDEN = {"_id": 0, APPLIED_FIELD: 0, REVISION: 0, "history": 0, "partnership": 0}
@@ -262,10 +262,7 @@ class TrainingStore:
 
     async def courses_by_id(self, partnership: str, ids: Iterable[str]) -> dict[str, Course]:
         keys = [course_key(partnership, i) for i in set(ids)]
-        return {
-            doc["course_id"]: course_of(doc)
-            async for doc in self.courses.find({"_id": {"$in": keys}})
-        }
+        return {doc["course_id"]: course_of(doc) for doc in await find_by_ids(self.courses, keys)}
 
     async def courses_by_activity(
         self, partnership: str, activity_ids: Iterable[str]
@@ -287,8 +284,7 @@ class TrainingStore:
     async def learners_by_id(self, partnership: str, ids: Iterable[str]) -> dict[str, KnownLearner]:
         keys = [learner_key(partnership, i) for i in set(ids)]
         return {
-            doc["learner_id"]: _learner_of(doc)
-            async for doc in self.learners.find({"_id": {"$in": keys}})
+            doc["learner_id"]: _learner_of(doc) for doc in await find_by_ids(self.learners, keys)
         }
 
     async def save_learners(self, writes: Sequence[LearnerWrite]) -> None:
@@ -331,7 +327,7 @@ class TrainingStore:
 
     async def enrolments_by_key(self, keys: Iterable[str]) -> dict[str, KnownEnrolment]:
         found: dict[str, KnownEnrolment] = {}
-        async for doc in self.enrolments.find({"_id": {"$in": list(set(keys))}}):
+        for doc in await find_by_ids(self.enrolments, list(keys)):
             published = {h["event_id"]: h.get("published") for h in doc.get("history", [])}
             found[doc["_id"]] = KnownEnrolment(_enrolment_of(doc), published, doc.get(REVISION, 0))
         return found

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.ops import processes
+from shared.ops import ferretdb_patch, processes
 from shared.ops.paths import DEPLOY_LOCAL, cache_dir, state_dir
 
 Say = Callable[[str], None]
@@ -112,19 +112,39 @@ def kafka_classpath(say: Say) -> Path:
 
 
 def ferretdb_binary(say: Say) -> Path:
-    """Our small FerretDB program, built once per source version into the user cache."""
+    """Our small FerretDB program with `ferretdb_patch`'s fixes, built once per source
+    version into the user cache."""
     src = DEPLOY_LOCAL / "ferretdb"
-    binary = cache_dir() / f"ferretdb-{_digest(src / 'go.mod', src / 'go.sum', src / 'main.go')}"
-    binary = binary / "ferretdb-local"
+    key = _digest(src / "go.mod", src / "go.sum", src / "main.go", *ferretdb_patch.sources())
+    binary = cache_dir() / f"ferretdb-{key}" / "ferretdb-local"
     if binary.exists():
         return binary
     go = _need("go", "build FerretDB from the Go module proxy")
     say("building FerretDB from the Go module proxy (first run only, about a minute)...")
     binary.parent.mkdir(parents=True, exist_ok=True)
-    _run(
-        [go, "build", "-trimpath", "-o", str(binary) + ".partial", "."],
+    log = cache_dir() / "go-build.log"
+    _run([go, "mod", "download", ferretdb_patch.MODULE], cwd=src, log=log, what="go mod download")
+    listed = subprocess.run(
+        [go, "list", "-m", "-f", "{{.Dir}}", ferretdb_patch.MODULE],
         cwd=src,
-        log=cache_dir() / "go-build.log",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if listed.returncode != 0 or not listed.stdout.strip():
+        raise StackError(
+            f"cannot find {ferretdb_patch.MODULE} in the Go module cache: {listed.stderr.strip()}"
+        )
+    build = binary.parent / "build"
+    try:
+        patched = ferretdb_patch.patched_copy(Path(listed.stdout.strip()), build / "FerretDB")
+    except ferretdb_patch.PatchError as exc:
+        raise StackError(str(exc)) from None
+    mod = ferretdb_patch.modfile(src / "go.mod", patched, build / "go.mod")
+    _run(
+        [go, "build", "-trimpath", f"-modfile={mod}", "-o", str(binary) + ".partial", "."],
+        cwd=src,
+        log=log,
         what="Building FerretDB",
     )
     Path(str(binary) + ".partial").rename(binary)

@@ -1,0 +1,58 @@
+"""Lookups by `_id` give MongoDB's answers on the database under test. The local stack's
+FerretDB narrows these queries to its `_id` index (`shared.ops.ferretdb_patch`); the rest of
+the filter must still apply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+from pymongo import AsyncMongoClient
+
+from shared.ops.system import Infra
+
+
+async def test_id_filters_match_exactly_what_mongodb_matches(infra: Infra, run_id: str) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.mongodb_url)
+    try:
+        coll = client[f"t{run_id}_ids"]["docs"]
+        oid = ObjectId()
+        await coll.insert_many(
+            [{"_id": f"k{i}", "n": i, "_rev": 1} for i in range(300)]
+            + [{"_id": 7, "n": -7}, {"_id": oid, "n": -1}]
+        )
+
+        async def ids(flt: dict[str, Any]) -> list[Any]:
+            return sorted([d["_id"] async for d in coll.find(flt)], key=str)
+
+        assert await ids({"_id": "k250"}) == ["k250"]
+        assert await ids({"_id": oid}) == [oid]
+        assert await ids({"_id": "k250", "n": 250}) == ["k250"]
+        assert await ids({"_id": "k250", "n": 1}) == []
+        assert await ids({"_id": {"$in": ["k1", "k299", "nope", oid]}}) == sorted(
+            ["k1", "k299", oid], key=str
+        )
+        assert await ids({"_id": {"$in": ["k1", 7]}}) == [7, "k1"]  # mixed types
+        assert await ids({"_id": {"$in": ["k1", "k2"]}, "n": {"$gt": 1}}) == ["k2"]
+        assert await ids({"_id": {"$in": []}}) == []
+        assert await ids({"_id": {"$gte": "k97"}}) == ["k97", "k98", "k99"]
+        assert (
+            await coll.count_documents({"_id": {"$in": [f"k{i}" for i in range(0, 300, 2)]}}) == 150
+        )
+
+        # An update guarded by a revision applies once; a stale revision matches nothing.
+        first = await coll.update_one(
+            {"_id": "k260", "_rev": 1}, {"$set": {"x": 1}, "$inc": {"_rev": 1}}
+        )
+        stale = await coll.update_one(
+            {"_id": "k260", "_rev": 1}, {"$set": {"x": 2}, "$inc": {"_rev": 1}}
+        )
+        assert (first.matched_count, stale.matched_count) == (1, 0)
+        assert await coll.find_one({"_id": "k260"}, {"_id": 0}) == {"n": 260, "_rev": 2, "x": 1}
+
+        deleted = await coll.delete_many({"_id": {"$in": ["k3", "k4"]}, "n": 3})
+        assert deleted.deleted_count == 1
+        assert await coll.count_documents({}) == 301
+    finally:
+        await client.drop_database(f"t{run_id}_ids")
+        await client.close()
