@@ -31,6 +31,7 @@ ACTIONS = "actions"
 ESCALATIONS = "escalations"
 LEARNERS = "learners"
 ENROLMENTS = "enrolments"
+WORKFORCE = "workforce"
 KINDS = (
     CONTACTS,
     VISTS,
@@ -41,6 +42,7 @@ KINDS = (
     ESCALATIONS,
     LEARNERS,
     ENROLMENTS,
+    WORKFORCE,
 )
 
 
@@ -415,6 +417,21 @@ def _completed(e: Envelope, d: training.CourseCompleted) -> list[FactUpdate]:
 @maps(training.WITHDRAWN, training.EnrolmentWithdrawn)
 def _withdrawn(e: Envelope, d: training.EnrolmentWithdrawn) -> list[FactUpdate]:
     return [_enrolment(d, withdrawn=True)]
+
+
+@maps(training.WORKFORCE_REPORTED, training.WorkforceReported)
+def _workforce(e: Envelope, d: training.WorkforceReported) -> list[FactUpdate]:
+    # Placed in its financial year only: the headcount stands for each quarter and month of it.
+    fields = {"organisation": str(d.organisation), "sector": str(d.sector), "fy": d.financial_year}
+    latest = {"headcount": d.headcount}
+    return [
+        FactUpdate(
+            WORKFORCE,
+            f"{d.organisation}|{d.financial_year}",
+            fields,
+            Versioned("headcount", order_key(e.time, e.id), latest),
+        )
+    ]
 
 
 VERSIONS = "_versions"

@@ -42,6 +42,7 @@ class _Period:
         self.samples: dict[str, list[float]] = defaultdict(list)
         self.by: dict[str, Counter[str]] = defaultdict(Counter)
         self.by2: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+        self.reached: dict[str, set[str]] = defaultdict(set)  # organisation -> learner ids
 
     def count(self, metric: str, yes: object = True) -> None:
         self.counts[metric] += 1 if yes else 0
@@ -197,6 +198,8 @@ def _enrolment(p: _Period, e: Doc) -> None:
     p.breakdown("enrolments_by_sector", e.get("sector"))
     p.breakdown2("enrolments_by_organisation_format", org, fmt)
     p.breakdown2("enrolments_by_course_organisation", course, org)
+    if org is not None and e.get("learner_id") is not None:
+        p.reached[_key(org)].add(e["learner_id"])
     if e.get("completed"):
         p.count("completions")
         p.breakdown2("completions_by_organisation_format", org, fmt)
@@ -254,6 +257,9 @@ COUNTS = (
     "multi_agency_enrolments",
     "completions",
     "withdrawals",
+    "learners_reached",
+    "workforce_reported",
+    "workforce_reached",
 )
 
 # rate -> (numerator, denominator); also what disclosure control checks for small counts
@@ -275,6 +281,7 @@ RATES: dict[str, tuple[str, str]] = {
     "actions_completion_rate": ("actions_complete", "actions"),
     "escalations_resolved_rate": ("escalations_resolved", "escalations_raised"),
     "completion_rate": ("completions", "enrolments"),
+    "workforce_reached_rate": ("workforce_reached", "workforce_reported"),
 }
 
 # average -> (the samples it is taken over, the count of cases)
@@ -302,6 +309,25 @@ _SUMMARY: dict[str, Callable[[list[float]], float | None]] = {
 }
 
 
+def _representation(p: _Period, workforce: Mapping[str, int]) -> None:
+    """Learners who took a course in the period (distinct, by organisation) against the
+    workforce headcounts reported for the year: the annual report's representation."""
+    reached = {org: len(ids) for org, ids in p.reached.items()}
+    p.by["learners_reached_by_organisation"] = Counter(reached)
+    p.by["workforce_by_organisation"] = Counter(workforce)
+    p.counts["learners_reached"] = sum(reached.values())
+    p.counts["workforce_reported"] = sum(workforce.values())
+    p.counts["workforce_reached"] = sum(n for org, n in reached.items() if org in workforce)
+
+
+def _workforce(docs: Iterable[Doc], fy: str) -> dict[str, int]:
+    return {
+        _key(d["organisation"]): int(d["headcount"])
+        for d in docs
+        if d.get("fy") == fy and d.get("organisation") and d.get("headcount")
+    }
+
+
 def _finish(p: _Period) -> Figures:
     values: dict[str, Value] = {name: p.counts[name] for name in COUNTS}
     for name, (numerator, denominator) in RATES.items():
@@ -317,6 +343,7 @@ def compute_year(fy: str, facts: Mapping[str, Iterable[Doc]]) -> dict[str, Figur
     """Figures for the financial year `fy`, its quarters and months, from its fact documents
     (by kind). Every period of the year is present, with zero counts where nothing happened."""
     periods = {period: _Period() for period in periods_in_year(fy)}
+    workforce = _workforce(facts.get(f.WORKFORCE, ()), fy)
     for kind, docs in facts.items():
         contribute = CONTRIBUTIONS.get(kind)
         if contribute is None:
@@ -327,4 +354,6 @@ def compute_year(fy: str, facts: Mapping[str, Iterable[Doc]]) -> dict[str, Figur
             for period in (doc["fy"], doc.get("quarter"), doc.get("month")):
                 if period in periods:
                     contribute(periods[period], doc)
+    for acc in periods.values():
+        _representation(acc, workforce)
     return {period: _finish(acc) for period, acc in periods.items()}

@@ -180,6 +180,35 @@ def training_by_course_and_organisation(fig: Figures, controlled: bool) -> dict[
     }
 
 
+def training_representation(fig: Figures, controlled: bool) -> dict[str, Any]:
+    """Learners who took a course, by organisation, against each organisation's workforce
+    (annual report: poor representation from social care and the constabulary). Rows only
+    for organisations with a reported headcount; headcounts are the organisations' own
+    published staff numbers and are shown as they are."""
+    workforce = {k: int(v) for k, v in fig.breakdowns.get("workforce_by_organisation", {}).items()}
+    orgs = _order([o.value for o in Organisation if o.value in workforce], workforce)
+    reached_counts = fig.breakdowns.get("learners_reached_by_organisation", {})
+    reached = one_way({o: int(reached_counts.get(o, 0)) for o in orgs}, orgs, controlled)
+    rows = {
+        org: {
+            "workforce": workforce[org],
+            "learners_reached": reached["rows"][org],
+            "reached_rate": disclosure.rate(reached["rows"][org], workforce[org]),
+        }
+        for org in orgs
+    }
+    total_workforce = sum(workforce.values())
+    return {
+        "columns": ["workforce", "learners_reached", "reached_rate"],
+        "rows": rows,
+        "total": {
+            "workforce": total_workforce,
+            "learners_reached": reached["total"],
+            "reached_rate": disclosure.rate(reached["total"], total_workforce),
+        },
+    }
+
+
 def action_tracker(fig: Figures, controlled: bool) -> dict[str, Any]:
     """Actions by status, per review and per owner, and each review's tracker completion."""
     statuses = [s.value for s in ActionStatus]
@@ -205,5 +234,6 @@ TABLES: dict[str, Callable[[Figures, bool], dict[str, Any]]] = {
     "rapid-reviews-by-age-band": rapid_reviews_by_age_band,
     "training-by-organisation-and-format": training_by_organisation_and_format,
     "training-by-course": training_by_course_and_organisation,
+    "training-representation": training_representation,
     "action-tracker": action_tracker,
 }

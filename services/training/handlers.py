@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -38,6 +38,7 @@ from shared.contracts.training import (
     REGISTERED,
     SOURCE,
     WITHDRAWN,
+    WORKFORCE_REPORTED,
     Channel,
     CompletionRecorded,
     CourseCompleted,
@@ -48,6 +49,9 @@ from shared.contracts.training import (
     LearnerRegistered,
     RegistrationRecorded,
     WithdrawalRecorded,
+    WorkforceRecorded,
+    WorkforceReported,
+    sector_of_organisation,
 )
 from shared.events import Envelope, derived_id, new_event
 from shared.rejections import Rejected
@@ -63,6 +67,7 @@ _EVENT_TYPES: dict[type[EventData], str] = {
     CourseEnrolled: ENROLLED,
     CourseCompleted: COMPLETED,
     EnrolmentWithdrawn: WITHDRAWN,
+    WorkforceReported: WORKFORCE_REPORTED,
 }
 
 
@@ -122,7 +127,7 @@ def _envelope(fact: Fact, event: EventData, at: datetime) -> Envelope:
         type=type_,
         source=SOURCE,
         partnership=fact.partnership,
-        subject=data["learner_id"],
+        subject=data.get("learner_id") or data["organisation"],
         time=at,
         data=data,
     )
@@ -140,6 +145,20 @@ def _republished(fact: Fact, published: dict[str, Any] | None) -> Envelope | Non
         time=datetime.fromisoformat(published["time"]),
         data=published["data"],
     )
+
+
+def _workforce(data: WorkforceRecorded) -> WorkforceReported:
+    return WorkforceReported(
+        organisation=data.organisation,
+        sector=sector_of_organisation(data.organisation),
+        financial_year=data.financial_year,
+        headcount=data.headcount,
+    )
+
+
+def _received_at(fact: Fact) -> datetime:
+    """The inbound event's time: the newest record of a workforce is the one sent last."""
+    return fact.envelope.time if fact.envelope is not None else datetime.now(UTC)
 
 
 def _fact_time(data: LearnerFact) -> datetime:
@@ -178,6 +197,9 @@ async def plan(store: TrainingStore, facts: list[Fact]) -> Plan:
                 result.courses.append((fact.partnership, course))
             elif isinstance(data, RegistrationRecorded):
                 _plan_registration(fact, data, state, result, outcome)
+            elif isinstance(data, WorkforceRecorded):
+                # Nothing to store: the canonical event (same id on a redelivery) is the record.
+                outcome.events.append(_envelope(fact, _workforce(data), _received_at(fact)))
             elif isinstance(data, LearnerFact):
                 _plan_learner_fact(fact, data, state, result, outcome)
         except Rejected as exc:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from shared.codes import Organisation, Sector, TrainingFormat
 from shared.contracts import EventData, event
@@ -30,12 +30,14 @@ REGISTRATION_RECORDED = "pulse.training.registration.recorded.v1"
 ENROLMENT_RECORDED = "pulse.training.enrolment.recorded.v1"
 COMPLETION_RECORDED = "pulse.training.completion.recorded.v1"
 WITHDRAWAL_RECORDED = "pulse.training.withdrawal.recorded.v1"
+WORKFORCE_RECORDED = "pulse.training.workforce.recorded.v1"
 
 # Canonical (published by training)
 REGISTERED = "pulse.training.learner.registered.v1"
 ENROLLED = "pulse.training.course.enrolled.v1"
 COMPLETED = "pulse.training.course.completed.v1"
 WITHDRAWN = "pulse.training.enrolment.withdrawn.v1"
+WORKFORCE_REPORTED = "pulse.training.workforce.reported.v1"
 
 # Identifiers are codes, never free text: letters, digits and a few separators.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -55,6 +57,23 @@ CourseId = Annotated[
     ),
 ]
 Time = AwareDatetime
+FinancialYear = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{4}-\d{2}$",
+        description="The financial year, April to March, e.g. 2020-21.",
+        examples=["2020-21"],
+    ),
+]
+
+
+def check_financial_year(value: str) -> str:
+    start, end = int(value[:4]), int(value[5:])
+    if (start + 1) % 100 != end:
+        raise ValueError(
+            f"{value!r} is not a financial year (e.g. {start}-{(start + 1) % 100:02d})"
+        )
+    return value
 
 
 class CourseTheme(StrEnum):
@@ -225,6 +244,27 @@ class WithdrawalRecorded(_LearnerOnCourse):
     reason: WithdrawalReason = Field(description="Withdrawn by the learner, or a no-show.")
 
 
+@event(
+    WORKFORCE_RECORDED,
+    service="training",
+    direction="inbound",
+    topic="training_inbound",
+    summary="How many practitioners an organisation has in a financial year (from its "
+    "section 11 return): what training representation is measured against.",
+)
+class WorkforceRecorded(EventData):
+    """An organisation's workforce headcount for a year. A later record for the same
+    organisation and year replaces it."""
+
+    organisation: Organisation = Field(description="The organisation counted.")
+    financial_year: FinancialYear
+    headcount: int = Field(
+        ge=1, le=1_000_000, description="Practitioners in the organisation's workforce."
+    )
+
+    _year = field_validator("financial_year")(check_financial_year)
+
+
 # ---------------------------------------------------------------------------------------------
 # Canonical
 
@@ -321,6 +361,24 @@ class EnrolmentWithdrawn(_Enrolment):
 
     withdrawn_at: Time = Field(description="When the withdrawal or no-show was recorded.")
     reason: WithdrawalReason = Field(description="Withdrawn by the learner, or a no-show.")
+
+
+@event(
+    WORKFORCE_REPORTED,
+    service="training",
+    direction="canonical",
+    topic="training_events",
+    summary="An organisation's workforce headcount for a financial year (subject = the "
+    "organisation); the newest one per organisation and year counts.",
+)
+class WorkforceReported(EventData):
+    """The denominator of training representation: learners from the organisation who took a
+    course, against its workforce."""
+
+    organisation: Organisation = Field(description="The organisation counted.")
+    sector: Sector = Field(description="The organisation's sector.")
+    financial_year: FinancialYear
+    headcount: int = Field(ge=1, description="Practitioners in the organisation's workforce.")
 
 
 # contracts-ready

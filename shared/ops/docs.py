@@ -83,7 +83,7 @@ def event_catalogue() -> str:
             continue
         lines += [f"## {service}", ""]
         for contract in mine:
-            doc = (contract.model.__doc__ or "").strip().replace("\n", " ")
+            doc = " ".join((contract.model.__doc__ or "").split())
             lines += [
                 f"### `{contract.type}`",
                 "",
@@ -201,7 +201,12 @@ def configuration_table() -> str:
                 continue
             base = ServiceSettings.model_fields.get(name)
             env = name.upper()
-            default = "(required)" if field.is_required() else f"`{field.default}`"
+            if field.is_required():
+                default = "(required)"
+            elif field.default_factory is not None:
+                default = f"`{field.get_default(call_default_factory=True)}`"
+            else:
+                default = f"`{field.default}`"
             seen.setdefault(env, {})[service] = "(empty)" if default == "``" else default
             descriptions[env] = field.description or (base.description if base else "") or ""
     lines = ["| variable | default | what it does |", "|---|---|---|"]

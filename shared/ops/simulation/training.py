@@ -24,11 +24,13 @@ from shared.contracts.training import (
     COURSE_UPSERTED,
     ENROLMENT_RECORDED,
     REGISTRATION_RECORDED,
+    WORKFORCE_RECORDED,
     CompletionRecorded,
     CourseTheme,
     CourseUpserted,
     EnrolmentRecorded,
     RegistrationRecorded,
+    WorkforceRecorded,
 )
 from shared.events import new_event
 from shared.ops.simulation import reference
@@ -151,6 +153,21 @@ ACCESS_FROM: dict[Organisation, int] = {
     Org.VOLUNTARY: 306,
 }
 PLATFORM_OPENS = 50
+
+# Workforce headcounts at scale 1, for representation. Illustrative: the annual report gives
+# none, only that social care and the constabulary were poorly represented.
+WORKFORCE: dict[Organisation, int] = {
+    Org.DISTRICTS: 800,
+    Org.CCG_GPS: 1500,
+    Org.EARLY_YEARS: 2500,
+    Org.EDUCATION: 9000,
+    Org.COUNTY_COUNCIL: 2400,
+    Org.ACUTE_TRUST: 6000,
+    Org.COMMUNITY_HEALTH_TRUST: 3000,
+    Org.PROSPECTS: 150,
+    Org.VOLUNTARY: 600,
+    Org.CONSTABULARY: 1800,
+}
 VIRTUAL_SESSIONS_FROM = 153
 
 
@@ -218,6 +235,7 @@ class TrainingYear:
         self.pid = partnership
         self.rng = plan.rng(partnership, "training")
         self.totals: PartnershipTotals = totals.of(partnership)
+        self.factor = factor
         self.tables = Tables.for_factor(factor)
         self._out: list[tuple[datetime, int, Outbound]] = []
         self._start = datetime.combine(plan.start, time(0, 0), LONDON).astimezone(UTC)
@@ -225,6 +243,7 @@ class TrainingYear:
 
     def __iter__(self) -> Iterator[Outbound]:
         self._catalogue()
+        self._workforce()
         learners = self._learners()
         for org, ids in learners.items():
             self._org_enrolments(org, ids)
@@ -270,6 +289,15 @@ class TrainingYear:
                 at,
                 course.course_id,
             )
+
+    def _workforce(self) -> None:
+        at = self._day(PLATFORM_OPENS)
+        year = f"{self._start.year}-{(self._start.year + 1) % 100:02d}"
+        for org, headcount in scaled(WORKFORCE, self.factor).items():
+            record = WorkforceRecorded(
+                organisation=org, financial_year=year, headcount=max(1, headcount)
+            )
+            self._emit("workforce", WORKFORCE_RECORDED, record, at, org.value)
 
     def _learners(self) -> dict[Organisation, list[tuple[str, datetime]]]:
         t, n = self.totals, 0

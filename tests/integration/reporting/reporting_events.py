@@ -203,3 +203,14 @@ def enrolment(
         }
         events.append(_event(training.COMPLETED, p, learner, done))
     return events
+
+
+def workforce(p: str, org: str, headcount: int, at: datetime | None = None) -> Envelope:
+    data = {
+        "organisation": org,
+        "sector": training.sector_of_organisation(Organisation(org)).value,
+        "financial_year": "2020-21",
+        "headcount": headcount,
+    }
+    e = _event(training.WORKFORCE_REPORTED, p, org, data)
+    return e.model_copy(update={"time": at}) if at is not None else e

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from services.reporting import facts
@@ -116,3 +116,45 @@ def test_training_enrolments_completions_and_rate() -> None:
     # recovered from the totals
     assert published["enrolments"]["rows"]["acute-trust"]["virtual-classroom"] == "c"
     assert published["enrolments"]["total"] == 11
+
+
+def test_representation_against_each_organisations_workforce() -> None:
+    events: list[Envelope] = []
+    for i in range(40):  # 40 education learners, 10 of them on a second course
+        events += ev.enrolment("p", f"e{i}", "el-1", "education", "elearning", completed=True)
+        if i < 10:
+            events += ev.enrolment("p", f"e{i}", "el-2", "education", "elearning", False)
+    for i in range(3):
+        events += ev.enrolment("p", f"s{i}", "el-1", "county-council", "elearning", False)
+    events += ev.enrolment("p", "g0", "el-1", "ccg-gps", "elearning", False)  # no headcount
+    events += [
+        ev.workforce("p", "education", 999, at=datetime(2020, 5, 1, tzinfo=UTC)),
+        ev.workforce("p", "education", 400, at=datetime(2020, 6, 1, tzinfo=UTC)),  # newer
+        ev.workforce("p", "county-council", 600),
+        ev.workforce("p", "constabulary", 1200),
+    ]
+    random.Random(3).shuffle(events)
+    year = _year(events)
+    fig = year["2020-21"]
+    assert fig.values["learners_reached"] == 44  # distinct learners, all organisations
+    assert fig.values["workforce_reported"] == 2200
+    assert fig.values["workforce_reached"] == 43  # only where a headcount is known
+    assert fig.values["workforce_reached_rate"] == 2.0
+    # The year's headcounts stand for its quarters too.
+    assert year["2020-21-Q1"].breakdowns["workforce_by_organisation"]["constabulary"] == 1200
+
+    table = TABLES["training-representation"](fig, False)
+    assert list(table["rows"]) == ["education", "county-council", "constabulary"]
+    assert table["rows"]["education"] == {
+        "workforce": 400,
+        "learners_reached": 40,
+        "reached_rate": 10.0,
+    }
+    assert table["rows"]["constabulary"]["reached_rate"] == 0.0
+    published = TABLES["training-representation"](fig, True)
+    # three county council learners are hidden, with their rate and the total they'd leave
+    assert published["rows"]["county-council"]["learners_reached"] == "c"
+    assert published["rows"]["county-council"]["reached_rate"] == "c"
+    assert published["rows"]["education"]["learners_reached"] == "c"
+    assert published["total"]["learners_reached"] == 43
+    assert published["rows"]["constabulary"]["workforce"] == 1200
