@@ -4,7 +4,10 @@ compared with their targets (a changed status publishes an exception) and, when 
 changed, published as a snapshot.
 
 Recomputation is debounced: a burst of events is recomputed once, after `debounce` seconds
-of quiet or at the latest `max_delay` seconds after the first change. Everything it writes
+of quiet or at the latest `max_delay` seconds after the first change, and never sooner than
+twice the last recomputation's duration after it ended: a year's recomputation reads all its
+facts (seconds at tens of thousands on FerretDB), and under steady load it must not take the
+database away from the consumers for more than a third of the time. Everything it writes
 is an overwrite derived from the facts, so doing it twice is harmless.
 """
 
@@ -25,6 +28,7 @@ from shared.contracts.reporting import SNAPSHOT, SOURCE, STATUS_CHANGED
 from shared.events import Envelope, new_event
 
 log = logging.getLogger(__name__)
+_SPACING = 2.0  # pause after a recomputation, as a multiple of its duration
 Publish = Callable[[str, Sequence[Envelope]], Awaitable[None]]
 
 
@@ -53,6 +57,7 @@ class Reporter:
         self._first_change: float | None = None
         self._last_change = 0.0
         self._wake = asyncio.Event()
+        self._next_allowed = 0.0  # monotonic time before which no recomputation starts
 
     def touched(self, years: Iterable[tuple[str, str]]) -> None:
         years = set(years)
@@ -72,20 +77,26 @@ class Reporter:
                 now = time.monotonic()
                 quiet_at = self._last_change + self.debounce_s
                 latest = (self._first_change or now) + self.max_delay_s
-                due = min(quiet_at, latest)
+                due = max(min(quiet_at, latest), self._next_allowed)
                 if now >= due:
                     break
                 await asyncio.sleep(due - now)
             self._wake.clear()
             dirty, self._dirty, self._first_change = self._dirty, set(), None
-            for partnership, fy in sorted(dirty):
-                try:
-                    await self.refresh(partnership, fy)
-                except Exception:
-                    # Figures are derived: put the year back and try again after a pause.
-                    log.exception("recomputing %s %s failed; will retry", partnership, fy)
-                    self.touched([(partnership, fy)])
-                    await asyncio.sleep(self.debounce_s)
+            started = time.monotonic()
+            await self._recompute(dirty)
+            ended = time.monotonic()
+            self._next_allowed = ended + _SPACING * (ended - started)
+
+    async def _recompute(self, dirty: set[tuple[str, str]]) -> None:
+        for partnership, fy in sorted(dirty):
+            try:
+                await self.refresh(partnership, fy)
+            except Exception:
+                # Figures are derived: put the year back and try again after a pause.
+                log.exception("recomputing %s %s failed; will retry", partnership, fy)
+                self.touched([(partnership, fy)])
+                await asyncio.sleep(self.debounce_s)
 
     async def run_periodic(self, interval_s: float) -> None:
         """Background job: re-send every year's snapshot for late subscribers."""

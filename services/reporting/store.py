@@ -28,7 +28,7 @@ from pymongo.errors import BulkWriteError
 
 from services.reporting.facts import KINDS, FactUpdate, resolve, version_field
 from services.reporting.metrics import Figures
-from shared.mongo import Document, chunks
+from shared.mongo import Document, chunks, find_by_ids
 
 FACT_PREFIX = "fact_"
 READ_MODELS = ("figures",)
@@ -102,11 +102,10 @@ class ReportingStore:
         whose figures may have changed. Plain `$set` by `_id`, no conditional filter (see
         `facts` on versioned fields).
 
-        Written for stock FerretDB 1.24's costs: a `find_one` by `_id` and an insert are
-        cheap, every update scans its collection. So the batch's documents are read by id
-        first; new ones are inserted, existing ones get an update only when it changes
-        something (a redelivered batch writes nothing), in commands of at most
-        `MAX_WRITE_BATCH`."""
+        Written for FerretDB's costs: an insert is cheap, an update is not (a scan of the
+        collection on stock FerretDB 1.24). So the batch's documents are read by id first;
+        new ones are inserted, existing ones get an update only when it changes something (a
+        redelivered batch writes nothing), in commands of at most `MAX_WRITE_BATCH`."""
         # One write per document per batch (an enrolment and its completion in one batch are
         # one write).
         merged: dict[tuple[str, str], dict[str, Any]] = {}
@@ -138,15 +137,17 @@ class ReportingStore:
         return years
 
     async def _find_by_ids(self, keys: list[tuple[str, str]]) -> list[Document | None]:
-        """The documents with these (kind, _id), concurrently, `READS_IN_FLIGHT` at a time:
-        stock FerretDB 1.24 looks up only an exact `{"_id": ...}` filter cheaply."""
-        gate = _gates().reads
-
-        async def one(kind: str, _id: str) -> Document | None:
-            async with gate:
-                return await self.db[FACT_PREFIX + kind].find_one({"_id": _id})
-
-        return list(await asyncio.gather(*(one(kind, _id) for kind, _id in keys)))
+        """The documents with these (kind, _id), in order (None where there is none): one
+        `$in` read per kind, at most `MAX_READ_BATCH` ids each (see `shared.mongo`)."""
+        by_kind: dict[str, list[str]] = defaultdict(list)
+        for kind, _id in keys:
+            by_kind[kind].append(_id)
+        found: dict[tuple[str, str], Document] = {}
+        async with _gates().reads:
+            for kind, ids in by_kind.items():
+                docs = await find_by_ids(self.db[FACT_PREFIX + kind], ids)
+                found.update(((kind, d["_id"]), d) for d in docs)
+        return [found.get(key) for key in keys]
 
     async def _insert_new(
         self,
