@@ -17,6 +17,7 @@ from aiokafka import ConsumerRecord
 from pydantic import BaseModel, ValidationError
 
 from services.reporting import facts
+from services.reporting.fact_cache import FactCache
 from services.reporting.gauges import DomainGauges
 from services.reporting.recompute import Reporter
 from services.reporting.settings import ReportingSettings
@@ -68,11 +69,12 @@ class Reporting:
         self.settings = settings
         self.targets: dict[str, Target] = resolve_targets(overrides)
         self.gauges = DomainGauges(runtime.registry)
+        self.cache = FactCache()  # one per running service: its consumers and recomputation
         self._reporter: Reporter | None = None
 
     @property
     def store(self) -> ReportingStore:
-        return ReportingStore(self.runtime.db)
+        return ReportingStore(self.runtime.db, self.cache)
 
     @property
     def reporter(self) -> Reporter:
@@ -85,8 +87,8 @@ class Reporting:
                 self.runtime.publish,
                 snapshot_topic=self.runtime.topics.reporting_snapshots,
                 exception_topic=self.runtime.topics.reporting_exceptions,
-                debounce_s=getattr(s, "recompute_debounce_s", 2.0),
-                max_delay_s=getattr(s, "recompute_max_delay_s", 10.0),
+                debounce_s=getattr(s, "recompute_debounce_s", 0.5),
+                max_delay_s=getattr(s, "recompute_max_delay_s", 1.0),
             )
         return self._reporter
 

@@ -8,6 +8,8 @@
   number of changes so far (the exception event id derives from it).
 - `exceptions`: the exception events published, for the HTTP API.
 - `snapshots`: the content hash of the last snapshot published per (partnership, year).
+- `writers`: per partnership and writing process, how many batches of facts it has written
+  (see `fact_cache`; partnership `*` counts rebuilds' drops).
 Facts and figures are read models and a rebuild drops them; statuses, exceptions and
 snapshot hashes record what was published, so they survive a rebuild and nothing is
 announced twice.
@@ -22,10 +24,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import bson
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from services.reporting.fact_cache import Counts, FactCache, FactKey, with_set
 from services.reporting.facts import KINDS, FactUpdate, resolve, version_field
 from services.reporting.metrics import Figures
 from shared.mongo import Document, chunks, find_by_ids
@@ -39,6 +43,7 @@ DUPLICATE_KEY = 11000
 # at most this many at a time, far below the pool whatever the recomputation reads meanwhile.
 READS_IN_FLIGHT = 8
 _MISSING = object()
+ALL_PARTNERSHIPS = "*"
 
 
 def doc_id(partnership: str, key: str) -> str:
@@ -82,8 +87,10 @@ def _gates() -> _Gates:
 
 
 class ReportingStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], cache: FactCache | None = None) -> None:
         self.db = db
+        self.cache = cache if cache is not None else FactCache()
+        self.writers = db["writers"]
         self.figures = db["figures"]
         self.statuses = db["statuses"]
         self.exceptions = db["exceptions"]
@@ -120,21 +127,63 @@ class ReportingStore:
         years: set[tuple[str, str]] = set()
         inserts: dict[str, list[Document]] = defaultdict(list)
         changes: dict[str, list[UpdateOne]] = defaultdict(list)
+        written: dict[str, dict[FactKey, Document]] = defaultdict(dict)  # partnership -> docs
         for (kind, _id), fields, doc in zip(keys, merged.values(), existing, strict=True):
-            fy = fields.get("fy") or (doc or {}).get("fy")
-            if fy:
-                years.add((fields["partnership"], fy))
+            partnership = fields["partnership"]
+            # both years when a fact moves (a recommendation placed by its latest revision)
+            for fy in (fields.get("fy"), (doc or {}).get("fy")):
+                if fy:
+                    years.add((partnership, str(fy)))
             if doc is None:
                 inserts[kind].append({"_id": _id, **nested(fields)})
             elif any(get_path(doc, path) != value for path, value in fields.items()):
                 changes[kind].append(UpdateOne({"_id": _id}, {"$set": fields}, upsert=True))
+            else:
+                continue
+            written[partnership][(kind, _id)] = self._as_stored(kind, with_set(doc, _id, fields))
         async with _gates().writes:
-            for kind, docs in inserts.items():
-                changes[kind] += await self._insert_new(FACT_PREFIX + kind, docs, merged, kind)
+            raced: set[str] = set()
+            for kind, new in inserts.items():
+                for _id in await self._insert_new(FACT_PREFIX + kind, new):
+                    fields = merged[(kind, _id)]
+                    raced.add(fields["partnership"])
+                    changes[kind].append(UpdateOne({"_id": _id}, {"$set": fields}, upsert=True))
             for kind, ops in changes.items():
                 for chunk in chunks(ops):
                     await self.db[FACT_PREFIX + kind].bulk_write(list(chunk), ordered=True)
+            for partnership, stored in written.items():
+                await self._count_write(partnership)
+                if partnership in raced:
+                    # another writer's document under ours: what it holds now is not known here
+                    self.cache.forget(partnership)
+                else:
+                    self.cache.written(partnership, stored)
         return years
+
+    def _as_stored(self, kind: str, doc: Document) -> Document:
+        """`doc` as it reads back from the database (dates, numbers), for the cache."""
+        options = self.db[FACT_PREFIX + kind].codec_options
+        return bson.decode(bson.encode(doc), codec_options=options)
+
+    async def _count_write(self, partnership: str) -> None:
+        """One more batch written by this process for `partnership` (its own document: no
+        other process updates it)."""
+        await self.writers.update_one(
+            {"_id": f"{partnership}|{self.cache.writer}"},
+            {
+                "$inc": {"n": 1},
+                "$set": {"partnership": partnership, "writer": self.cache.writer},
+            },
+            upsert=True,
+        )
+
+    async def _other_writers(self, partnership: str) -> Counts:
+        cursor = self.writers.find({"partnership": {"$in": [partnership, ALL_PARTNERSHIPS]}})
+        return {
+            f"{d['partnership']}|{d['writer']}": d["n"]
+            async for d in cursor
+            if d["writer"] != self.cache.writer
+        }
 
     async def _find_by_ids(self, keys: list[tuple[str, str]]) -> list[Document | None]:
         """The documents with these (kind, _id), in order (None where there is none): one
@@ -149,16 +198,10 @@ class ReportingStore:
                 found.update(((kind, d["_id"]), d) for d in docs)
         return [found.get(key) for key in keys]
 
-    async def _insert_new(
-        self,
-        collection: str,
-        docs: list[Document],
-        merged: Mapping[tuple[str, str], Mapping[str, Any]],
-        kind: str,
-    ) -> list[UpdateOne]:
-        """Insert documents not found; the ones another writer inserted meanwhile (a
-        concurrent batch of another topic) come back as updates to send instead."""
-        retry: list[UpdateOne] = []
+    async def _insert_new(self, collection: str, docs: list[Document]) -> list[str]:
+        """Insert documents not found; returns the ids of those another writer inserted
+        meanwhile (a concurrent batch of another topic or process), to be updated instead."""
+        raced: list[str] = []
         for chunk in chunks(docs):
             try:
                 await self.db[collection].insert_many(list(chunk), ordered=False)
@@ -166,22 +209,35 @@ class ReportingStore:
                 errors = exc.details.get("writeErrors", [])
                 if any(e.get("code") != DUPLICATE_KEY for e in errors):
                     raise
-                for e in errors:
-                    _id = chunk[e["index"]]["_id"]
-                    fields = dict(merged[(kind, _id)])
-                    retry.append(UpdateOne({"_id": _id}, {"$set": fields}, upsert=True))
-        return retry
+                raced += [chunk[e["index"]]["_id"] for e in errors]
+        return raced
 
     async def load_year(self, partnership: str, fy: str) -> dict[str, list[Document]]:
-        facts: dict[str, list[Document]] = {}
-        for kind in KINDS:
-            cursor = self.db[FACT_PREFIX + kind].find({"partnership": partnership, "fy": fy})
-            facts[kind] = [resolve(d) async for d in cursor]
-        return facts
+        """The year's facts (versions resolved), by kind: from this process's cache while no
+        other process has written the partnership's facts since they were read."""
+        year = (partnership, fy)
+        cached = self.cache.get(year, await self._other_writers(partnership))
+        if cached is None:
+            # Under the write gate, so none of this process's writes falls between the
+            # counts and the documents read.
+            async with _gates().writes:
+                others = await self._other_writers(partnership)
+                docs: dict[FactKey, Document] = {}
+                for kind in KINDS:
+                    cursor = self.db[FACT_PREFIX + kind].find(
+                        {"partnership": partnership, "fy": fy}
+                    )
+                    docs.update([((kind, d["_id"]), d) async for d in cursor])
+                self.cache.put(year, docs.items(), others)
+            return _by_kind(docs)
+        return _by_kind(cached.docs)
 
     async def drop_read_models(self) -> None:
         for name in [*(FACT_PREFIX + kind for kind in KINDS), *READ_MODELS]:
             await self.db.drop_collection(name)
+        # Every process's cached facts are void now.
+        self.cache.forget()
+        await self._count_write(ALL_PARTNERSHIPS)
 
     # -- figures --------------------------------------------------------------------------
 
@@ -255,3 +311,10 @@ class ReportingStore:
 
     async def all_statuses(self) -> list[Document]:
         return [d async for d in self.statuses.find({})]
+
+
+def _by_kind(docs: Mapping[FactKey, Document]) -> dict[str, list[Document]]:
+    facts: dict[str, list[Document]] = {kind: [] for kind in KINDS}
+    for (kind, _), doc in docs.items():
+        facts[kind].append(resolve(doc))
+    return facts

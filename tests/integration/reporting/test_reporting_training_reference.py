@@ -43,10 +43,9 @@ async def test_training_reference_fixture_reproduces_the_annual_report_tables(
     topic = agency_topic(Topics(f"t{run_id}.").training_inbound, "learning-platform")
     await ensure_topics(infra.kafka_bootstrap_servers, [topic])
     events = [*ref.workforce_events(P), *ref.reference_events(P)]
-    fast = {"recompute_debounce_s": 5.0, "recompute_max_delay_s": 30.0}
     async with (
         running("training", infra, run_id),
-        running("reporting", infra, run_id, **fast) as reporting,
+        running("reporting", infra, run_id) as reporting,
     ):
         await _produce_fast(infra.kafka_bootstrap_servers, topic, events)
 
