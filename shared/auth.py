@@ -4,10 +4,13 @@ A key file (JSON, path in `API_KEYS_FILE`) lists principals:
 
     [{"id": "police-ingest", "agency": "police", "roles": ["agency"], "sha256": "<hex>"}]
 
-`pulse keys create` makes a key, prints it once and stores only its hash. Every write over
-HTTP needs a key (header `Authorization: Bearer <key>` or `X-API-Key`); reading unsuppressed
-figures (`/internal/...`) needs the `staff` role. An agency may submit only as itself: an
-event whose `source` is not `agency/<its agency>` is refused with 403 and logged.
+`pulse keys create` makes a key, prints it once and stores only its hash. Every request over
+HTTP needs a key (header `Authorization: Bearer <key>` or `X-API-Key`) except health, metrics,
+the API docs and the reads a service declares public (reporting's published,
+disclosure-controlled figures); reading unsuppressed figures (`/internal/...`) needs the
+`staff` role. An agency may submit only as itself: an event whose `source` is not
+`agency/<its agency>` is refused with 403 and logged. Services narrow case-level reads
+further (`sees_agency`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,6 @@ AGENCY = "agency"
 STAFF = "staff"
 SERVICE = "service"
 ROLES = frozenset({AGENCY, STAFF, SERVICE})
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OPEN_PATHS = frozenset({"/health", "/metrics", "/docs", "/openapi.json", "/docs/oauth2-redirect"})
 
 
@@ -114,6 +116,15 @@ def current_principal() -> Principal | None:
     return _current.get()
 
 
+def sees_agency(agency: str | None) -> bool:
+    """Whether the caller may read a record sent by `agency`: staff and services read every
+    agency's, an agency only its own (no caller: authentication is off)."""
+    principal = _current.get()
+    if principal is None or principal.roles & {STAFF, SERVICE}:
+        return True
+    return agency == principal.agency
+
+
 def check_source(source: str) -> None:
     """Refuse an HTTP submission whose `source` is not the calling agency (no-op on Kafka,
     where the topic names the agency instead)."""
@@ -144,18 +155,20 @@ def _presented_key(request: Request) -> str | None:
 def middleware(
     keys: KeyStore | None,
     on_accepted: OnAccepted | None = None,
+    public_reads: Sequence[str] = (),
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """HTTP middleware: writes need an agency key, `/internal/` reads need the staff role.
-    With `keys=None` (authentication switched off for local development) every caller is
-    let through unnamed."""
+    """HTTP middleware: every request needs a key but the open paths and reads (GET, HEAD)
+    under a `public_reads` prefix; `/internal/` paths need the staff role. With `keys=None`
+    (authentication switched off for local development) every caller is let through
+    unnamed."""
 
     async def authenticate(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         path = request.url.path
-        needs_write = request.method in WRITE_METHODS
         needs_staff = path.startswith("/internal/") or "/internal/" in path
-        if keys is None or path in OPEN_PATHS or not (needs_write or needs_staff):
+        public = request.method in {"GET", "HEAD"} and path.startswith(tuple(public_reads))
+        if keys is None or path in OPEN_PATHS or (public and not needs_staff):
             return await call_next(request)
         presented = _presented_key(request)
         principal = keys.authenticate(presented) if presented else None

@@ -127,6 +127,7 @@ class ServiceSpec:
     routers: Sequence[Callable[[Runtime], APIRouter]] = ()
     on_start: Sequence[Job] = ()  # e.g. index creation, after the database is open
     background: Sequence[Job] = ()  # long-running loops (sweeps), cancelled on shutdown
+    public_reads: Sequence[str] = ()  # path prefixes anyone may GET (published figures)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -164,7 +165,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.runtime = runtime
     # Without a key file (AUTH_DISABLED, local development) every caller is let through.
     keys = None if settings.auth_disabled else KeyStore.from_file(Path(settings.api_keys_file))
-    app.middleware("http")(middleware(keys, runtime.audit_http))
+    app.middleware("http")(middleware(keys, runtime.audit_http, spec.public_reads))
 
     async def database_answers() -> object:
         return await runtime.db.command("ping")

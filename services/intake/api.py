@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from services.intake.handlers import ACCEPTED, Receipt, ingest
 from services.intake.store import ContactStore, to_file
+from shared.auth import current_principal, sees_agency
 from shared.contracts import decode_inbound
 from shared.contracts.intake import SUBMITTED
 from shared.events import CONTENT_TYPE, Envelope
@@ -172,7 +173,8 @@ def router(runtime: Runtime) -> APIRouter:
     )
     async def get(contact_id: str) -> ContactView:
         doc = await ContactStore(runtime.db).get(contact_id)
-        if doc is None:
+        # Another agency's contact is not there as far as this caller is concerned.
+        if doc is None or not sees_agency(doc.get("agency")):
             raise Rejected("not-found", f"no contact {contact_id}", status=404)
         return _view(doc)
 
@@ -180,6 +182,7 @@ def router(runtime: Runtime) -> APIRouter:
         "/contacts",
         response_model=ContactPage,
         summary="Contacts by agency and period of receipt, oldest first, paged",
+        description="An agency's key lists only that agency's contacts; staff list all.",
     )
     async def list_contacts(
         agency: Annotated[str | None, Query(description="Sending agency code.")] = None,
@@ -192,6 +195,11 @@ def router(runtime: Runtime) -> APIRouter:
         page: Annotated[int, Query(ge=1)] = 1,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> ContactPage:
+        principal = current_principal()
+        if agency is None and principal is not None and not sees_agency(None):
+            agency = principal.agency  # an agency's key: its own contacts
+        if not sees_agency(agency):
+            raise Rejected("forbidden", "an agency's key lists only its own contacts", status=403)
         total, docs = await ContactStore(runtime.db).page(
             agency=agency,
             received_from=received_from,

@@ -26,6 +26,8 @@ def spec(topics: Topics) -> ServiceSpec:
         routers=[api.router],
         on_start=[handlers.create_indexes],
         background=[handlers.recompute_loop, handlers.snapshot_loop],
+        # Published figures (disclosure-controlled) are for anyone; /internal needs staff.
+        public_reads=["/partnerships/"],
     )
 
 

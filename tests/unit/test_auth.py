@@ -22,7 +22,7 @@ def keys() -> tuple[KeyStore, dict[str, str]]:
 
 def _app(store: KeyStore | None) -> FastAPI:
     app = FastAPI()
-    app.middleware("http")(middleware(store))
+    app.middleware("http")(middleware(store, public_reads=["/published/"]))
 
     @app.post("/contacts")
     async def submit(body: dict[str, str]) -> dict[str, str]:
@@ -37,6 +37,10 @@ def _app(store: KeyStore | None) -> FastAPI:
     @app.get("/internal/figures")
     async def internal() -> dict[str, int]:
         return {"contacts": 3}
+
+    @app.get("/published/figures")
+    async def published() -> dict[str, str]:
+        return {"contacts": "c"}
 
     @app.exception_handler(Rejected)
     async def rejected(_: object, exc: Rejected) -> object:
@@ -95,7 +99,17 @@ async def test_unsuppressed_figures_need_the_staff_role(
     assert (await _call(app, "GET", "/internal/figures")).status_code == 401
     assert (await _call(app, "GET", "/internal/figures", plain["police"])).status_code == 403
     assert (await _call(app, "GET", "/internal/figures", plain["staff"])).status_code == 200
-    assert (await _call(app, "GET", "/contacts/1")).status_code == 200  # ordinary reads open
+
+
+async def test_reads_need_a_key_except_the_published_ones(
+    keys: tuple[KeyStore, dict[str, str]],
+) -> None:
+    store, plain = keys
+    app = _app(store)
+    assert (await _call(app, "GET", "/contacts/1")).status_code == 401
+    assert (await _call(app, "GET", "/contacts/1", plain["police"])).status_code == 200
+    assert (await _call(app, "GET", "/published/figures")).status_code == 200
+    assert (await _call(app, "POST", "/published/figures")).status_code == 401
 
 
 def test_keys_are_stored_only_as_hashes(tmp_path: Path) -> None:

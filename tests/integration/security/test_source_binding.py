@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shared.auth import AGENCY, new_key_entry
+from shared.auth import AGENCY, STAFF, new_key_entry
 from shared.contracts.intake import SUBMITTED
 from shared.events import encode, new_event
 from shared.kafka import ensure_topics
@@ -52,7 +52,10 @@ async def test_writes_need_a_key_and_an_agency_submits_only_as_itself(
         )
         assert as_other.status_code == 403
         assert as_other.json()["error"] == "forbidden-source"
-        assert (await svc.http.get("/contacts/c-2")).status_code == 404
+        stored = await svc.http.get(
+            "/contacts/c-2", headers={"Authorization": f"Bearer {police_key}"}
+        )
+        assert stored.status_code == 404
 
         accepted = await svc.http.post(
             "/contacts",
@@ -99,3 +102,54 @@ async def test_a_record_on_an_agencys_topic_claiming_another_agency_is_dead_lett
 
         audit = await eventually(audited)
         assert audit["agency"] == "police"
+
+
+async def test_case_level_reads_need_a_key_and_an_agency_reads_only_its_own(
+    infra: Infra, run_id: str, tmp_path: Path
+) -> None:
+    police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
+    health_key, health = new_key_entry("health-ingest", "health", [AGENCY])
+    staff_key, staff = new_key_entry("mash-manager", "county-council", [STAFF])
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text(json.dumps([police, health, staff]))
+
+    def as_(key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
+    async with running(
+        "intake", infra, run_id, auth_disabled=False, api_keys_file=str(keys_file)
+    ) as svc:
+        sent = await svc.http.post(
+            "/contacts", content=_contact("c-9", "agency/police"), headers=as_(police_key)
+        )
+        assert sent.status_code == 202, sent.text
+
+        assert (await svc.http.get("/contacts/c-9")).status_code == 401
+        assert (await svc.http.get("/contacts")).status_code == 401
+        assert (await svc.http.get("/contacts/c-9", headers=as_(police_key))).status_code == 200
+        assert (await svc.http.get("/contacts/c-9", headers=as_(staff_key))).status_code == 200
+        # To another agency the contact does not exist, and its list holds none of police's.
+        assert (await svc.http.get("/contacts/c-9", headers=as_(health_key))).status_code == 404
+        listed = await svc.http.get("/contacts", headers=as_(health_key))
+        assert listed.json()["total"] == 0
+        assert (await svc.http.get("/contacts", headers=as_(police_key))).json()["total"] == 1
+        refused = await svc.http.get("/contacts?agency=police", headers=as_(health_key))
+        assert refused.status_code == 403
+        assert (await svc.http.get("/health")).status_code == 200
+
+
+async def test_published_figures_are_open_and_the_unsuppressed_ones_need_staff(
+    infra: Infra, run_id: str, tmp_path: Path
+) -> None:
+    police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text(json.dumps([police]))
+    async with running(
+        "reporting", infra, run_id, auth_disabled=False, api_keys_file=str(keys_file)
+    ) as svc:
+        published = await svc.http.get("/partnerships/p1/tables/contacts-by-source/2020-21")
+        assert published.status_code in (200, 404), published.text  # open: no 401
+        internal = "/internal/partnerships/p1/tables/contacts-by-source/2020-21"
+        assert (await svc.http.get(internal)).status_code == 401
+        as_agency = await svc.http.get(internal, headers={"Authorization": f"Bearer {police_key}"})
+        assert as_agency.status_code == 403
