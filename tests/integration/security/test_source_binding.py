@@ -33,15 +33,18 @@ def _contact(contact_id: str, source: str) -> bytes:
     )
 
 
+def _with_keys(tmp_path: Path, *entries: dict[str, object]) -> dict[str, object]:
+    """Settings for a service that checks these keys."""
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text(json.dumps(list(entries)))
+    return {"auth_disabled": False, "api_keys_file": str(keys_file)}
+
+
 async def test_writes_need_a_key_and_an_agency_submits_only_as_itself(
     infra: Infra, run_id: str, tmp_path: Path
 ) -> None:
     police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
-    keys_file = tmp_path / "keys.json"
-    keys_file.write_text(json.dumps([police]))
-    async with running(
-        "intake", infra, run_id, auth_disabled=False, api_keys_file=str(keys_file)
-    ) as svc:
+    async with running("intake", infra, run_id, **_with_keys(tmp_path, police)) as svc:
         unauthenticated = await svc.http.post("/contacts", content=_contact("c-1", "agency/police"))
         assert unauthenticated.status_code == 401
 
@@ -110,15 +113,12 @@ async def test_case_level_reads_need_a_key_and_an_agency_reads_only_its_own(
     police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
     health_key, health = new_key_entry("health-ingest", "health", [AGENCY])
     staff_key, staff = new_key_entry("mash-manager", "county-council", [STAFF])
-    keys_file = tmp_path / "keys.json"
-    keys_file.write_text(json.dumps([police, health, staff]))
+    settings = _with_keys(tmp_path, police, health, staff)
 
     def as_(key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"}
 
-    async with running(
-        "intake", infra, run_id, auth_disabled=False, api_keys_file=str(keys_file)
-    ) as svc:
+    async with running("intake", infra, run_id, **settings) as svc:
         sent = await svc.http.post(
             "/contacts", content=_contact("c-9", "agency/police"), headers=as_(police_key)
         )
@@ -142,11 +142,7 @@ async def test_published_figures_are_open_and_the_unsuppressed_ones_need_staff(
     infra: Infra, run_id: str, tmp_path: Path
 ) -> None:
     police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
-    keys_file = tmp_path / "keys.json"
-    keys_file.write_text(json.dumps([police]))
-    async with running(
-        "reporting", infra, run_id, auth_disabled=False, api_keys_file=str(keys_file)
-    ) as svc:
+    async with running("reporting", infra, run_id, **_with_keys(tmp_path, police)) as svc:
         published = await svc.http.get("/partnerships/p1/tables/contacts-by-source/2020-21")
         assert published.status_code in (200, 404), published.text  # open: no 401
         internal = "/internal/partnerships/p1/tables/contacts-by-source/2020-21"
