@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from shared.contracts.training import (
     COMPLETED,
@@ -37,6 +37,7 @@ from shared.events import decode, derived_id, encode, new_event
 from shared.kafka import ensure_topics
 from shared.topics import Topics, dlq
 from tests.faults.conftest import PrivateStack
+from tests.faults.reading import dead_letter, read_until
 from tests.faults.test_nothing_lost import _wait_consumed
 from tests.support.processes import ServiceProcess
 
@@ -144,33 +145,22 @@ async def _drain(
 ) -> tuple[Counter[str], list[str]]:
     """Canonical event ids seen (with how often) and dead-letter reasons, read until all
     expected are there or ten minutes have passed."""
-    consumer = AIOKafkaConsumer(
-        topics.training_events,
-        dlq(topics.training_inbound),
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        metadata_max_age_ms=1000,
-    )
-    await consumer.start()
     seen: Counter[str] = Counter()
     dead: dict[str, str] = {}
-    try:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            done = set(expected) <= set(seen) and len(dead) >= dead_expected
-            batches = await consumer.getmany(timeout_ms=1000 if done else 300)
-            if done and not batches:
-                break
-            for tp, messages in batches.items():
-                for m in messages:
-                    if tp.topic.endswith(".dlq"):
-                        h = {k: v.decode() for k, v in m.headers}
-                        dead[f"{h['dlq.partition']}:{h['dlq.offset']}"] = h["dlq.reason"]
-                    else:
-                        seen[decode(m.value).id] += 1
-    finally:
-        await consumer.stop()
+
+    def handle(topic: str, record: ConsumerRecord[bytes, bytes]) -> None:
+        if topic.endswith(".dlq"):
+            where, reason = dead_letter(record)
+            dead[where] = reason
+        else:
+            seen[decode(record.value).id] += 1
+
+    def done() -> bool:
+        return set(expected) <= set(seen) and len(dead) >= dead_expected
+
+    await read_until(
+        bootstrap, [topics.training_events, dlq(topics.training_inbound)], done, handle
+    )
     return seen, list(dead.values())
 
 
