@@ -10,7 +10,7 @@ the API docs and the reads a service declares public (reporting's published,
 disclosure-controlled figures); reading unsuppressed figures (`/internal/...`) needs the
 `staff` role. An agency may submit only as itself: an event whose `source` is not
 `agency/<its agency>` is refused with 403 and logged. Services narrow case-level reads
-further (`sees_agency`).
+further (`agency_scope`, `sees_agency`).
 """
 
 from __future__ import annotations
@@ -116,13 +116,19 @@ def current_principal() -> Principal | None:
     return _current.get()
 
 
-def sees_agency(agency: str | None) -> bool:
-    """Whether the caller may read a record sent by `agency`: staff and services read every
-    agency's, an agency only its own (no caller: authentication is off)."""
+def agency_scope() -> str | None:
+    """The one agency whose records the caller may read, or None for every agency (staff,
+    services, or no caller because authentication is off)."""
     principal = _current.get()
     if principal is None or principal.roles & {STAFF, SERVICE}:
-        return True
-    return agency == principal.agency
+        return None
+    return principal.agency
+
+
+def sees_agency(agency: str | None) -> bool:
+    """Whether the caller may read a record sent by `agency`."""
+    scope = agency_scope()
+    return scope is None or agency == scope
 
 
 def check_source(source: str) -> None:

@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from services.intake.handlers import ACCEPTED, Receipt, ingest
 from services.intake.store import ContactStore, to_file
-from shared.auth import current_principal, sees_agency
+from shared.auth import agency_scope, sees_agency
 from shared.contracts import decode_inbound
 from shared.contracts.intake import SUBMITTED
 from shared.events import CONTENT_TYPE, Envelope
@@ -195,9 +195,7 @@ def router(runtime: Runtime) -> APIRouter:
         page: Annotated[int, Query(ge=1)] = 1,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> ContactPage:
-        principal = current_principal()
-        if agency is None and principal is not None and not sees_agency(None):
-            agency = principal.agency  # an agency's key: its own contacts
+        agency = agency or agency_scope()  # an agency's key: its own contacts
         if not sees_agency(agency):
             raise Rejected("forbidden", "an agency's key lists only its own contacts", status=403)
         total, docs = await ContactStore(runtime.db).page(

@@ -16,7 +16,6 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from shared.mongo import Document
 
@@ -75,23 +74,3 @@ class FactCache:
 
     def __len__(self) -> int:
         return len(self._years)
-
-
-def with_set(doc: Mapping[str, Any] | None, _id: str, fields: Mapping[str, Any]) -> Document:
-    """The document `update_one({"_id": _id}, {"$set": fields}, upsert=True)` leaves, given
-    the one it found (None: inserted). Dotted paths set nested fields."""
-    out: Document = _copy(doc) if doc is not None else {"_id": _id}
-    for path, value in fields.items():
-        *parents, leaf = path.split(".")
-        node = out
-        for part in parents:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = node[part] = {}
-            node = child
-        node[leaf] = value
-    return out
-
-
-def _copy(doc: Mapping[str, Any]) -> Document:
-    return {k: _copy(v) if isinstance(v, Mapping) else v for k, v in doc.items()}

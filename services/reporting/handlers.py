@@ -64,10 +64,10 @@ class Reporting:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        settings = runtime.settings
-        overrides = settings.metric_targets if isinstance(settings, ReportingSettings) else {}
-        self.settings = settings
-        self.targets: dict[str, Target] = resolve_targets(overrides)
+        if not isinstance(runtime.settings, ReportingSettings):
+            raise TypeError("reporting runs with ReportingSettings")
+        self.settings = runtime.settings
+        self.targets: dict[str, Target] = resolve_targets(self.settings.metric_targets)
         self.gauges = DomainGauges(runtime.registry)
         self.cache = FactCache()  # one per running service: its consumers and recomputation
         self._reporter: Reporter | None = None
@@ -87,8 +87,8 @@ class Reporting:
                 self.runtime.publish,
                 snapshot_topic=self.runtime.topics.reporting_snapshots,
                 exception_topic=self.runtime.topics.reporting_exceptions,
-                debounce_s=getattr(s, "recompute_debounce_s", 0.5),
-                max_delay_s=getattr(s, "recompute_max_delay_s", 1.0),
+                debounce_s=s.recompute_debounce_s,
+                max_delay_s=s.recompute_max_delay_s,
             )
         return self._reporter
 
@@ -149,5 +149,5 @@ async def recompute_loop(runtime: Runtime) -> None:
 
 
 async def snapshot_loop(runtime: Runtime) -> None:
-    interval = getattr(runtime.settings, "snapshot_interval_s", 60.0)
-    await reporting(runtime).reporter.run_periodic(interval)
+    context = reporting(runtime)
+    await context.reporter.run_periodic(context.settings.snapshot_interval_s)

@@ -42,8 +42,8 @@ class Reporter:
         *,
         snapshot_topic: str,
         exception_topic: str,
-        debounce_s: float = 0.5,
-        max_delay_s: float = 1.0,
+        debounce_s: float,
+        max_delay_s: float,
     ) -> None:
         self.store = store
         self.targets = targets

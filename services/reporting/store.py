@@ -21,7 +21,6 @@ import asyncio
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import bson
@@ -29,7 +28,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from services.reporting.fact_cache import Counts, FactCache, FactKey, with_set
+from services.reporting.fact_cache import Counts, FactCache, FactKey
 from services.reporting.facts import KINDS, FactUpdate, resolve, version_field
 from services.reporting.metrics import Figures
 from shared.mongo import Document, chunks, find_by_ids
@@ -39,9 +38,8 @@ READ_MODELS = ("figures",)
 DUPLICATE_KEY = 11000
 # FerretDB 1.x takes a pooled connection (100 per database) per statement in flight and a
 # write command keeps its statements' until it ends: the consumers of the three canonical
-# topics run concurrently, so their fact writes go one command at a time and their lookups
-# at most this many at a time, far below the pool whatever the recomputation reads meanwhile.
-READS_IN_FLIGHT = 8
+# topics run concurrently, so their fact writes go one command at a time (their reads are
+# one `$in` query per fact kind, a connection each).
 _MISSING = object()
 ALL_PARTNERSHIPS = "*"
 
@@ -50,16 +48,25 @@ def doc_id(partnership: str, key: str) -> str:
     return f"{partnership}|{key}"
 
 
-def nested(fields: Mapping[str, Any]) -> Document:
-    """`$set` fields (dotted paths allowed) as the document they make when inserted."""
-    doc: Document = {}
+def with_set(doc: Mapping[str, Any] | None, _id: str, fields: Mapping[str, Any]) -> Document:
+    """The document `update_one({"_id": _id}, {"$set": fields}, upsert=True)` leaves, given
+    the one it found (None: the one it inserts). Dotted paths set nested fields; `doc` is
+    left as it was."""
+    out: Document = _copy(doc) if doc is not None else {"_id": _id}
     for path, value in fields.items():
         *parents, leaf = path.split(".")
-        node = doc
+        node = out
         for part in parents:
-            node = node.setdefault(part, {})
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
         node[leaf] = value
-    return doc
+    return out
+
+
+def _copy(doc: Mapping[str, Any]) -> Document:
+    return {k: _copy(v) if isinstance(v, Mapping) else v for k, v in doc.items()}
 
 
 def get_path(doc: Mapping[str, Any], path: str) -> Any:
@@ -72,18 +79,14 @@ def get_path(doc: Mapping[str, Any], path: str) -> Any:
     return node
 
 
-@dataclass
-class _Gates:
-    writes: asyncio.Lock = field(default_factory=asyncio.Lock)
-    reads: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(READS_IN_FLIGHT))
+# One writer at a time per event loop (a service's stores share it; tests run a loop each).
+_WRITES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-# Per event loop (a service's stores share them; tests run a loop each).
-_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Gates] = weakref.WeakKeyDictionary()
-
-
-def _gates() -> _Gates:
-    return _GATES.setdefault(asyncio.get_running_loop(), _Gates())
+def _writes() -> asyncio.Lock:
+    return _WRITES.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
 class ReportingStore:
@@ -134,14 +137,15 @@ class ReportingStore:
             for fy in (fields.get("fy"), (doc or {}).get("fy")):
                 if fy:
                     years.add((partnership, str(fy)))
+            after = with_set(doc, _id, fields)
             if doc is None:
-                inserts[kind].append({"_id": _id, **nested(fields)})
+                inserts[kind].append(after)
             elif any(get_path(doc, path) != value for path, value in fields.items()):
                 changes[kind].append(UpdateOne({"_id": _id}, {"$set": fields}, upsert=True))
             else:
                 continue
-            written[partnership][(kind, _id)] = self._as_stored(kind, with_set(doc, _id, fields))
-        async with _gates().writes:
+            written[partnership][(kind, _id)] = self._as_stored(kind, after)
+        async with _writes():
             raced: set[str] = set()
             for kind, new in inserts.items():
                 for _id in await self._insert_new(FACT_PREFIX + kind, new):
@@ -192,10 +196,9 @@ class ReportingStore:
         for kind, _id in keys:
             by_kind[kind].append(_id)
         found: dict[tuple[str, str], Document] = {}
-        async with _gates().reads:
-            for kind, ids in by_kind.items():
-                docs = await find_by_ids(self.db[FACT_PREFIX + kind], ids)
-                found.update(((kind, d["_id"]), d) for d in docs)
+        for kind, ids in by_kind.items():
+            docs = await find_by_ids(self.db[FACT_PREFIX + kind], ids)
+            found.update(((kind, d["_id"]), d) for d in docs)
         return [found.get(key) for key in keys]
 
     async def _insert_new(self, collection: str, docs: list[Document]) -> list[str]:
@@ -220,7 +223,7 @@ class ReportingStore:
         if cached is None:
             # Under the write gate, so none of this process's writes falls between the
             # counts and the documents read.
-            async with _gates().writes:
+            async with _writes():
                 others = await self._other_writers(partnership)
                 docs: dict[FactKey, Document] = {}
                 for kind in KINDS:
@@ -257,7 +260,7 @@ class ReportingStore:
             )
             for period, fig in figures.items()
         ]
-        async with _gates().writes:
+        async with _writes():
             for chunk in chunks(ops):
                 await self.figures.bulk_write(list(chunk), ordered=False)
 
@@ -285,7 +288,7 @@ class ReportingStore:
 
     async def save_statuses(self, docs: list[Document]) -> None:
         ops = [UpdateOne({"_id": d["_id"]}, {"$set": d}, upsert=True) for d in docs]
-        async with _gates().writes:
+        async with _writes():
             for chunk in chunks(ops):
                 await self.statuses.bulk_write(list(chunk), ordered=False)
 

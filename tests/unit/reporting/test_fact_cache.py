@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.reporting.fact_cache import FactCache, with_set
+from services.reporting.fact_cache import FactCache
+from services.reporting.store import with_set
 
 
 def test_a_year_is_used_only_while_the_other_writers_counts_are_unchanged() -> None:

@@ -3,7 +3,7 @@ existing document needs an update at all (FerretDB: inserts are cheap, updates s
 
 from __future__ import annotations
 
-from services.reporting.store import get_path, nested
+from services.reporting.store import get_path, with_set
 
 
 def test_an_inserted_document_is_what_the_same_set_upsert_would_make() -> None:
@@ -12,7 +12,8 @@ def test_an_inserted_document_is_what_the_same_set_upsert_would_make() -> None:
         "fy": "2020-21",
         "_versions.decision.2020-05-01T10_00|e1": {"x": 1},
     }
-    assert nested(fields) == {
+    assert with_set(None, "p1|c1", fields) == {
+        "_id": "p1|c1",
         "partnership": "p1",
         "fy": "2020-21",
         "_versions": {"decision": {"2020-05-01T10_00|e1": {"x": 1}}},
