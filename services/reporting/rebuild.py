@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.reporting.handlers import Canonical, decode_canonical, fact_updates
-from services.reporting.metrics import compute_year
+from services.reporting.recompute import recompute_year
 from services.reporting.store import ReportingStore
 from shared.mongo import create_client
 from shared.rejections import Rejected
@@ -108,8 +108,7 @@ async def rebuild(
             progress(min(done, total), total)
 
         for partnership, fy in sorted(touched):
-            figures = compute_year(fy, await store.load_year(partnership, fy))
-            await store.save_figures(partnership, fy, figures)
+            await recompute_year(store, partnership, fy)
         progress(total, total)
         return RebuildResult(
             database=settings.database_name(),

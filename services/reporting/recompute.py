@@ -9,6 +9,10 @@ twice the last recomputation's duration after it ended: a year's recomputation r
 facts (seconds at tens of thousands on FerretDB), and under steady load it must not take the
 database away from the consumers for more than a third of the time. Everything it writes
 is an overwrite derived from the facts, so doing it twice is harmless.
+
+The debounce lives in memory, but what it owes does not: the store marks a year pending
+before it writes the year's facts, and a recomputation unmarks it. A service killed after
+its consumers committed, before it recomputed, recomputes the marked years when it starts.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from datetime import UTC, datetime
 
 from services.reporting import domain
 from services.reporting.gauges import DomainGauges
-from services.reporting.metrics import compute_year
+from services.reporting.metrics import Figures, compute_year
 from services.reporting.store import ReportingStore, doc_id
 from services.reporting.targets import Target
 from shared.contracts.reporting import SNAPSHOT, SOURCE, STATUS_CHANGED
@@ -30,6 +34,16 @@ from shared.events import Envelope, new_event
 log = logging.getLogger(__name__)
 _SPACING = 2.0  # pause after a recomputation, as a multiple of its duration
 Publish = Callable[[str, Sequence[Envelope]], Awaitable[None]]
+
+
+async def recompute_year(store: ReportingStore, partnership: str, fy: str) -> dict[str, Figures]:
+    """The year's figures from its facts, stored, and the year unmarked as pending."""
+    version = await store.pending_version(partnership, fy)
+    figures = compute_year(fy, await store.load_year(partnership, fy))
+    await store.save_figures(partnership, fy, figures)
+    if version is not None:
+        await store.settle(partnership, fy, version)
+    return figures
 
 
 class Reporter:
@@ -109,17 +123,23 @@ class Reporter:
                     log.exception("periodic snapshot of %s %s failed", partnership, fy)
 
     async def start(self) -> None:
-        """At start: gauges, statuses and snapshots from the stored figures (after a restart
-        or a rebuild), announcing any status that changed meanwhile."""
+        """At start: the years left pending by a stop before their recomputation are
+        recomputed; the others' gauges, statuses and snapshots come from their stored figures
+        (after a restart or a rebuild). Any status that changed meanwhile is announced."""
+        pending = await self.store.pending_years()
+        if pending:
+            log.info("recomputing %d year(s) left pending at the last stop", len(pending))
+        for partnership, fy in sorted(pending):
+            await self.refresh(partnership, fy)
         for partnership, fy in await self.store.years():
-            await self.refresh(partnership, fy, recompute=False)
+            if (partnership, fy) not in pending:
+                await self.refresh(partnership, fy, recompute=False)
 
     async def refresh(
         self, partnership: str, fy: str, *, recompute: bool = True, force_snapshot: bool = False
     ) -> None:
         if recompute:
-            figures = compute_year(fy, await self.store.load_year(partnership, fy))
-            await self.store.save_figures(partnership, fy, figures)
+            figures = await recompute_year(self.store, partnership, fy)
             self.gauges.recomputed.inc()
         else:
             figures = await self.store.year(partnership, fy)

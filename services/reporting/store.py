@@ -4,6 +4,10 @@
   `_id` = "<partnership>|<natural id>", updated with `$set` only, so a redelivered or
   reordered event leaves it as it was (see `facts`).
 - `figures`: one document per (partnership, period), overwritten whole by each recomputation.
+- `pending`: the (partnership, financial year) pairs whose facts changed since their figures
+  were last computed, with a version counting the changes. Marked before the facts are
+  written, so a crash between the consumer's commit and the (debounced) recomputation
+  leaves the mark, and the next start recomputes the year instead of showing stale figures.
 - `statuses`: the last RAG status published per (partnership, metric, period), with the
   number of changes so far (the exception event id derives from it).
 - `exceptions`: the exception events published, for the HTTP API.
@@ -95,6 +99,7 @@ class ReportingStore:
         self.cache = cache if cache is not None else FactCache()
         self.writers = db["writers"]
         self.figures = db["figures"]
+        self.pending = db["pending"]
         self.statuses = db["statuses"]
         self.exceptions = db["exceptions"]
         self.snapshots = db["snapshots"]
@@ -146,6 +151,7 @@ class ReportingStore:
                 continue
             written[partnership][(kind, _id)] = self._as_stored(kind, after)
         async with _writes():
+            await self._mark_pending(years)
             raced: set[str] = set()
             for kind, new in inserts.items():
                 for _id in await self._insert_new(FACT_PREFIX + kind, new):
@@ -241,6 +247,33 @@ class ReportingStore:
         # Every process's cached facts are void now.
         self.cache.forget()
         await self._count_write(ALL_PARTNERSHIPS)
+
+    # -- what is pending ------------------------------------------------------------------
+
+    async def _mark_pending(self, years: Iterable[tuple[str, str]]) -> None:
+        ops = [
+            UpdateOne(
+                {"_id": doc_id(partnership, fy)},
+                {"$inc": {"v": 1}, "$set": {"partnership": partnership, "fy": fy}},
+                upsert=True,
+            )
+            for partnership, fy in sorted(years)
+        ]
+        for chunk in chunks(ops):
+            await self.pending.bulk_write(list(chunk), ordered=False)
+
+    async def pending_years(self) -> dict[tuple[str, str], int]:
+        """The years whose figures are behind their facts, with their change versions."""
+        return {(d["partnership"], d["fy"]): d["v"] async for d in self.pending.find({})}
+
+    async def pending_version(self, partnership: str, fy: str) -> int | None:
+        doc = await self.pending.find_one({"_id": doc_id(partnership, fy)})
+        return doc["v"] if doc else None
+
+    async def settle(self, partnership: str, fy: str, version: int) -> None:
+        """The year's figures are computed from its facts as of `version`: unmark it, unless
+        more facts changed since (their own recomputation settles it later)."""
+        await self.pending.delete_one({"_id": doc_id(partnership, fy), "v": version})
 
     # -- figures --------------------------------------------------------------------------
 
