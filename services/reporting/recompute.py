@@ -11,7 +11,7 @@ database away from the consumers for more than a third of the time. Everything i
 is an overwrite derived from the facts, so doing it twice is harmless.
 
 The debounce lives in memory, but what it owes does not: the store marks a year pending
-before it writes the year's facts, and a recomputation unmarks it. A service killed after
+with the year's facts (see `store`), and a recomputation unmarks it. A service killed after
 its consumers committed, before it recomputed, recomputes the marked years when it starts.
 """
 
@@ -38,6 +38,7 @@ Publish = Callable[[str, Sequence[Envelope]], Awaitable[None]]
 
 async def recompute_year(store: ReportingStore, partnership: str, fy: str) -> dict[str, Figures]:
     """The year's figures from its facts, stored, and the year unmarked as pending."""
+    # The version first: facts changed after it keep the year marked (and recomputed again).
     version = await store.pending_version(partnership, fy)
     figures = compute_year(fy, await store.load_year(partnership, fy))
     await store.save_figures(partnership, fy, figures)

@@ -5,9 +5,11 @@
   reordered event leaves it as it was (see `facts`).
 - `figures`: one document per (partnership, period), overwritten whole by each recomputation.
 - `pending`: the (partnership, financial year) pairs whose facts changed since their figures
-  were last computed, with a version counting the changes. Marked before the facts are
-  written, so a crash between the consumer's commit and the (debounced) recomputation
-  leaves the mark, and the next start recomputes the year instead of showing stale figures.
+  were last computed, with a version counting the changes. Marked after the batch's facts
+  are written and before the consumer commits (a crash in between redelivers the batch,
+  which marks again), so a stop before the debounced recomputation leaves the mark and the
+  next start recomputes the year instead of showing stale figures. A recomputation reads
+  the version before the facts, so it settles only changes it has seen.
 - `statuses`: the last RAG status published per (partnership, metric, period), with the
   number of changes so far (the exception event id derives from it).
 - `exceptions`: the exception events published, for the HTTP API.
@@ -151,7 +153,6 @@ class ReportingStore:
                 continue
             written[partnership][(kind, _id)] = self._as_stored(kind, after)
         async with _writes():
-            await self._mark_pending(years)
             raced: set[str] = set()
             for kind, new in inserts.items():
                 for _id in await self._insert_new(FACT_PREFIX + kind, new):
@@ -161,6 +162,7 @@ class ReportingStore:
             for kind, ops in changes.items():
                 for chunk in chunks(ops):
                     await self.db[FACT_PREFIX + kind].bulk_write(list(chunk), ordered=True)
+            await self._mark_pending(years)
             for partnership, stored in written.items():
                 await self._count_write(partnership)
                 if partnership in raced:
