@@ -9,6 +9,7 @@ or date-times; a date or a time without a zone is England's local time.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -31,6 +32,7 @@ from shared.contracts.training import (
     EnrolmentRecorded,
     WithdrawalReason,
     WithdrawalRecorded,
+    WorkforceRecorded,
 )
 from shared.events import describe
 from shared.rejections import Rejected
@@ -130,6 +132,16 @@ def _fact_of(s: xapi.Statement, partnership: str, courses: dict[str, Course]) ->
     return Fact(cause, partnership, data)
 
 
+class WorkforceBody(BaseModel):
+    """An organisation's headcount, as `PUT /workforce/{organisation}/{financial_year}` takes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    headcount: int = Field(
+        ge=1, le=1_000_000, description="Practitioners in the organisation's workforce."
+    )
+
+
 def router(runtime: Runtime) -> APIRouter:
     api = APIRouter()
     settings = runtime.settings
@@ -182,6 +194,32 @@ def router(runtime: Runtime) -> APIRouter:
             raise Rejected("schema", describe(exc)) from None
         await store().upsert_courses([(partnership_of(partnership), Course.from_event(upserted))])
         return upserted.model_dump(mode="json")
+
+    @api.put(
+        "/workforce/{organisation}/{financial_year}",
+        tags=["workforce"],
+        summary="Record an organisation's workforce headcount for a financial year (from its "
+        "section 11 return); training representation is measured against it",
+    )
+    async def put_workforce(
+        organisation: str, financial_year: str, body: WorkforceBody, partnership: Partnership = None
+    ) -> dict[str, Any]:
+        try:
+            data = WorkforceRecorded(
+                organisation=organisation, financial_year=financial_year, headcount=body.headcount
+            )
+        except ValidationError as exc:
+            raise Rejected("schema", describe(exc)) from None
+        # Each PUT is a new record: reporting keeps the newest per organisation and year, so
+        # a repeated PUT leaves the figures as they were.
+        cause = Cause(str(uuid.uuid4()), Channel.HTTP)
+        planned = await ingest(
+            runtime, [Fact(cause, partnership_of(partnership), data)], all_or_nothing=True
+        )
+        [reported] = planned.outcomes[0].events
+        principal = current_principal()
+        note_accepted(cause.id, principal.source if principal else "http")
+        return {"id": cause.id, "event_id": reported.id, **reported.data}
 
     @api.get("/courses", tags=["courses"], summary="The course catalogue")
     async def list_courses(partnership: Partnership = None) -> list[dict[str, Any]]:

@@ -108,6 +108,7 @@ class Channel(StrEnum):
 
     KAFKA = "kafka"
     XAPI = "xapi"
+    HTTP = "http"  # the service's own routes (workforce headcounts)
 
 
 # The sector an organisation of the training tables belongs to, used when an event names the

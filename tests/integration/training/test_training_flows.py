@@ -17,6 +17,7 @@ from shared.contracts.training import (
     REGISTRATION_RECORDED,
     WITHDRAWAL_RECORDED,
     WITHDRAWN,
+    WORKFORCE_REPORTED,
 )
 from shared.events import Envelope, decode, new_event
 from shared.kafka import ensure_topics
@@ -255,3 +256,36 @@ async def test_kafka_events_flow_to_store_and_canonical_events_and_bad_ones_dead
         assert totals["total"]["enrolments"] == 2
         assert totals["total"]["completions"] == 1
         assert totals["registered_learners"]["total"] == 2
+
+
+async def test_a_workforce_headcount_over_http_is_reported_for_reporting(
+    infra: Infra, run_id: str
+) -> None:
+    async with running("training", infra, run_id, default_partnership=P) as svc:
+        first = await svc.http.put("/workforce/education/2020-21", json={"headcount": 900})
+        assert first.status_code == 200, first.text
+        corrected = await svc.http.put("/workforce/education/2020-21", json={"headcount": 950})
+        assert corrected.status_code == 200, corrected.text
+        assert corrected.json()["headcount"] == 950
+        assert corrected.json()["sector"] == "education"
+
+        refused = {
+            "/workforce/education/2020-22": {"headcount": 900},  # not a financial year
+            "/workforce/not-an-organisation/2020-21": {"headcount": 900},
+            "/workforce/education/2020-21": {"headcount": 0},
+        }
+        for path, body in refused.items():
+            r = await svc.http.put(path, json=body)
+            assert r.status_code == 422, (path, r.text)
+
+        events = await read(
+            infra.kafka_bootstrap_servers, svc.topics.training_events, expect=2, settle=0.5
+        )
+        decoded = [decode(r.value) for r in events]
+        assert [e.type for e in decoded] == [WORKFORCE_REPORTED, WORKFORCE_REPORTED]
+        assert [e.id for e in decoded] == [first.json()["event_id"], corrected.json()["event_id"]]
+        assert [e.data["headcount"] for e in decoded] == [900, 950]
+        assert {e.subject for e in decoded} == {"education"}
+        assert {e.partnership for e in decoded} == {P}
+        # the newer record is the later one: reporting keeps the newest
+        assert decoded[0].time <= decoded[1].time
