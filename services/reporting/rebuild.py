@@ -7,10 +7,12 @@ event through the same fact mapping as the live consumer, then recomputes every 
 figures. The figures are a function of the facts, and the facts of the set of events, so
 they end identical to the incremental ones.
 
-Run it with the reporting service stopped (its consumer would otherwise write facts while
-they are dropped). What was published (statuses, exceptions, snapshot hashes) is kept: when
-the service starts again it compares the rebuilt figures with what it published and
-announces only real changes.
+Run it with the reporting service stopped: its consumer would otherwise write facts while
+they are dropped. So the rebuild first asks the broker for the members of reporting's
+consumer group and refuses while any is there (`force` skips the check: a service known to
+be idle, or members a killed process left until their session times out). What was
+published (statuses, exceptions, snapshot hashes) is kept: when the service starts again it
+compares the rebuilt figures with what it published and announces only real changes.
 """
 
 from __future__ import annotations
@@ -49,6 +51,24 @@ async def _partitions(bootstrap: str, names: tuple[str, ...]) -> list[TopicParti
     ]
 
 
+class ReportingRunning(RuntimeError):
+    """The reporting service is consuming: a rebuild now would race it."""
+
+
+async def _live_members(bootstrap: str, group: str) -> int:
+    """How many consumers are members of `group` now (0 for an empty or unknown group)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="reporting-rebuild")
+    await admin.start()
+    try:
+        responses = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    # DescribeGroups: (error_code, group, state, protocol_type, protocol, members, ...)
+    return sum(
+        len(g[5]) for response in responses for g in response.groups if g[1] == group and g[0] == 0
+    )
+
+
 @dataclass(frozen=True)
 class RebuildResult:
     database: str
@@ -59,9 +79,17 @@ class RebuildResult:
 
 
 async def rebuild(
-    settings: ServiceSettings, progress: Progress, *, batch_size: int = 1000
+    settings: ServiceSettings, progress: Progress, *, batch_size: int = 1000, force: bool = False
 ) -> RebuildResult:
     started = time.monotonic()
+    group = settings.group_id()
+    if not force and (members := await _live_members(settings.kafka_bootstrap_servers, group)):
+        raise ReportingRunning(
+            f"reporting is running: its consumer group {group!r} has {members} member(s). "
+            "Stop the reporting service first (make stop, or stop its container); a process "
+            "that was killed leaves its members until their session times out (about 10 s). "
+            "--force rebuilds anyway."
+        )
     topics = Topics(settings.topic_prefix)
     client = create_client(settings.mongodb_url, app_name="reporting-rebuild")
     consumer = AIOKafkaConsumer(

@@ -261,15 +261,20 @@ app.add_typer(reporting_app, name="reporting")
 
 
 @reporting_app.command("rebuild")
-def reporting_rebuild() -> None:
+def reporting_rebuild(
+    force: Annotated[
+        bool, typer.Option(help="Rebuild even while reporting's consumer group has members.")
+    ] = False,
+) -> None:
     """Replay every canonical topic from the beginning into fresh read models (run it while
-    the reporting service is stopped); settings come from the environment, as for the
-    service itself."""
+    the reporting service is stopped: it refuses otherwise); settings come from the
+    environment, as for the service itself."""
     import asyncio
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from services.reporting.main import SETTINGS as REPORTING_SETTINGS
+    from services.reporting.rebuild import ReportingRunning
     from services.reporting.rebuild import rebuild as replay
     from shared.settings import load_settings
 
@@ -281,7 +286,12 @@ def reporting_rebuild() -> None:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = asyncio.run(replay(settings, progress))
+        try:
+            result = asyncio.run(replay(settings, progress, force=force))
+        except ReportingRunning as exc:
+            bar.stop()
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
     typer.echo(
         f"rebuilt {result.database}: {result.events} events replayed "
         f"({result.unusable} unusable), {result.years} partnership-years recomputed "

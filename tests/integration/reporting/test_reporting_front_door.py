@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import re
 
-from services.reporting.rebuild import rebuild
+import pytest
+
+from services.reporting.rebuild import ReportingRunning, rebuild
 from shared.contracts.reporting import SNAPSHOT, STATUS_CHANGED
 from shared.events import decode
 from shared.ops.system import Infra
@@ -164,9 +166,17 @@ async def test_front_door_figures_everywhere_then_redelivery_and_rebuild(
         exceptions = await read(bootstrap, svc.topics.reporting_exceptions, expect=6, settle=0.5)
         assert len(exceptions) == 6
 
-        # A rebuild from the topics ends with the same figures.
+        # A rebuild refuses while the service consumes: it would race the live consumer.
+        with pytest.raises(ReportingRunning, match="consumer group"):
+            await rebuild(svc.settings, lambda done, total: None)
+        assert {p: await _figures(svc, p) for p in YEAR} == before
+
+        # A rebuild from the topics ends with the same figures (forced: the service is idle,
+        # and its HTTP API shows what the rebuild wrote).
         seen: list[tuple[int, int]] = []
-        result = await rebuild(svc.settings, lambda done, total: seen.append((done, total)))
+        result = await rebuild(
+            svc.settings, lambda done, total: seen.append((done, total)), force=True
+        )
         assert result.events == 2 * len(events)
         assert result.years == 1
         assert seen[-1] == (2 * len(events), 2 * len(events))
