@@ -260,15 +260,16 @@ async def raw_ceiling(
     sender = KafkaSender(opts.bootstrap_servers)
     await sender.start()
     try:
+        # A consumer's topics() does not fill the metadata partitions_for_topic reads; the
+        # producer's partitions_for fetches it, and waits until the new topic is known: done
+        # before the clock starts, so the ceiling does not include the topic's creation.
+        partitions = [TopicPartition(topic, p) for p in await sender.producer.partitions_for(topic)]
         started = time.perf_counter()
         chunk = 10_000
         for first in range(0, opts.events, chunk):
             await _produce(sender, topic, data, first, min(chunk, opts.events - first))
             tick("raw: producing", min(first + chunk, opts.events), opts.events)
         produced = time.perf_counter() - started
-        # A consumer's topics() does not fill the metadata partitions_for_topic reads;
-        # the producer's partitions_for fetches it.
-        partitions = [TopicPartition(topic, p) for p in await sender.producer.partitions_for(topic)]
     finally:
         await sender.stop()
 
