@@ -1,0 +1,53 @@
+"""The Grafana dashboard shipped with compose queries only metrics the services expose: a
+renamed metric would otherwise leave an empty panel that nobody notices until it matters."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from shared.ops.paths import REPO
+from shared.ops.system import SERVICES, Infra
+from tests.support.services import running
+
+DASHBOARD = REPO / "deploy" / "compose" / "grafana" / "dashboards" / "partnership-pulse.json"
+# Series Prometheus itself adds to every target.
+SCRAPE_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}
+SAMPLE_SUFFIXES = ("", "_total", "_bucket", "_count", "_sum")
+
+
+def _queries(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [
+            text
+            for key, value in node.items()
+            for text in ([value] if key == "expr" and isinstance(value, str) else _queries(value))
+        ]
+    if isinstance(node, list):
+        return [text for item in node for text in _queries(item)]
+    return []
+
+
+def _metric_names(query: str) -> set[str]:
+    """Names followed by a selector, or standing alone as an argument."""
+    without_labels = re.sub(r"\{[^}]*\}", "{}", query)
+    words = set(re.findall(r"\b([a-z_][a-z0-9_]*)\s*\{", without_labels))
+    words |= set(re.findall(r"\b((?:pulse|faststream)_[a-z0-9_]+)\b", without_labels))
+    return words
+
+
+async def test_every_dashboard_query_names_a_metric_a_service_exposes(
+    infra: Infra, run_id: str
+) -> None:
+    queries = _queries(json.loads(DASHBOARD.read_text()))
+    wanted = set().union(*(_metric_names(q) for q in queries)) - SCRAPE_SERIES
+    assert wanted, "the dashboard has no queries"
+
+    declared: set[str] = set()
+    for service in SERVICES:
+        async with running(service, infra, run_id) as svc:
+            text = (await svc.http.get("/metrics")).text
+        declared |= set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+    exposed = {name + suffix for name in declared for suffix in SAMPLE_SUFFIXES}
+    assert sorted(wanted - exposed) == []
