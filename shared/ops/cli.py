@@ -69,9 +69,17 @@ def start() -> None:
 
 
 @app.command()
-def stop() -> None:
-    """Stop the services and the local stack (`make stop`)."""
-    system.stop(typer.echo)
+def stop(
+    services: Annotated[
+        list[str] | None,
+        typer.Argument(help="Only these services (the infrastructure keeps running)."),
+    ] = None,
+) -> None:
+    """Stop the services and the local stack (`make stop`), or only the services named."""
+    unknown = sorted(set(services or ()) - set(SERVICE_NAMES))
+    if unknown:
+        raise typer.BadParameter(f"no service {', '.join(unknown)}; one of {SERVICE_NAMES}")
+    system.stop(typer.echo, services or ())
 
 
 @app.command()
@@ -278,7 +286,7 @@ def reporting_rebuild(
     from services.reporting.rebuild import rebuild as replay
     from shared.settings import load_settings
 
-    settings = load_settings(REPORTING_SETTINGS)
+    settings = load_settings(REPORTING_SETTINGS, **_local_defaults())
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns) as bar:
         task = bar.add_task("replaying canonical events", total=None)
@@ -297,6 +305,22 @@ def reporting_rebuild(
         f"({result.unusable} unusable), {result.years} partnership-years recomputed "
         f"in {result.seconds:.1f}s ({result.events / max(result.seconds, 1e-9):,.0f} events/s)"
     )
+
+
+def _local_defaults() -> dict[str, object]:
+    """For an operation run beside `make run` on the local stack: the stack's addresses where
+    the environment names none. The operation serves no HTTP, so it needs no key file."""
+    import os
+
+    cfg = local_stack.StackConfig.from_env()
+    defaults: dict[str, object] = {
+        "kafka_bootstrap_servers": os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        or cfg.bootstrap_servers,
+        "mongodb_url": os.environ.get("MONGODB_URL") or cfg.mongodb_url,
+    }
+    if not os.environ.get("API_KEYS_FILE"):
+        defaults["auth_disabled"] = True
+    return defaults
 
 
 @app.command()

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,14 +143,23 @@ def start(say: Say = print) -> None:
     say(f"API keys for local use (agency and staff): {state_dir() / 'dev-keys.json'}")
 
 
-def stop(say: Say = print) -> None:
-    if infra_from_env() is None and docker_available():
-        subprocess.run(["docker", "compose", "down"], cwd=REPO, check=True)
+def stop(say: Say = print, services: Sequence[str] = ()) -> None:
+    """Stop everything, or only the named services (the infrastructure keeps running: e.g.
+    reporting alone, for a rebuild; `make run` starts it again)."""
+    compose = infra_from_env() is None and docker_available()
+    if compose:
+        command = (
+            ["docker", "compose", "stop", *services] if services else ["docker", "compose", "down"]
+        )
+        subprocess.run(command, cwd=REPO, check=True)
         return
-    for name in SERVICES:
+    for name in services or SERVICES:
         if processes.stop(name, timeout=40):
             say(f"{name} stopped")
-    stack.down(say)
+        elif services:
+            say(f"{name} was not running")
+    if not services:
+        stack.down(say)
 
 
 def status() -> dict[str, str]:
