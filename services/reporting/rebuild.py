@@ -86,9 +86,9 @@ async def rebuild(
     if not force and (members := await _live_members(settings.kafka_bootstrap_servers, group)):
         raise ReportingRunning(
             f"reporting is running: its consumer group {group!r} has {members} member(s). "
-            "Stop the reporting service first (make stop, or stop its container); a process "
-            "that was killed leaves its members until their session times out (about 10 s). "
-            "--force rebuilds anyway."
+            "Stop the reporting service first (pulse stop reporting, or docker compose stop "
+            "reporting); a process that was killed leaves its members until their session "
+            "times out (about 10 s). --force rebuilds anyway."
         )
     topics = Topics(settings.topic_prefix)
     client = create_client(settings.mongodb_url, app_name="reporting-rebuild")

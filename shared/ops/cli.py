@@ -276,7 +276,8 @@ def reporting_rebuild(
 ) -> None:
     """Replay every canonical topic from the beginning into fresh read models (run it while
     the reporting service is stopped: it refuses otherwise); settings come from the
-    environment, as for the service itself."""
+    environment, as for the service itself, with the local stack's addresses where it names
+    none."""
     import asyncio
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
