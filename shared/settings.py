@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TypeVar
 
@@ -9,6 +10,7 @@ from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 S = TypeVar("S", bound="ServiceSettings")
+_MAX_DATABASE_NAME = 63  # MongoDB's limit on a database name, in bytes
 
 
 class ServiceSettings(BaseSettings):
@@ -27,7 +29,11 @@ class ServiceSettings(BaseSettings):
     kafka_username: str = Field(default="", description="Kafka SASL user (with the mechanism)")
     kafka_password: str = Field(default="", description="Kafka SASL password")
     mongodb_url: str = Field(description="MongoDB connection string, mongodb://host:port/")
-    mongodb_database: str = Field(default="", description="database name; pulse_<service> if empty")
+    mongodb_database: str = Field(
+        default="",
+        description="database name; <topic prefix>pulse_<service> if empty (characters a "
+        "database name cannot hold as _)",
+    )
     topic_prefix: str = Field(
         default="", description="prefix for every topic name (tests, tenants)"
     )
@@ -60,6 +66,11 @@ class ServiceSettings(BaseSettings):
             raise ValueError("KAFKA_SASL_MECHANISM: SCRAM-SHA-512, SCRAM-SHA-256 or empty")
         if self.kafka_sasl_mechanism and not (self.kafka_username and self.kafka_password):
             raise ValueError("KAFKA_USERNAME and KAFKA_PASSWORD are needed with SASL")
+        if len(self.database_name().encode()) > _MAX_DATABASE_NAME:
+            raise ValueError(
+                f"MONGODB_DATABASE: {self.database_name()!r} is longer than "
+                f"{_MAX_DATABASE_NAME} bytes; set a shorter name (or TOPIC_PREFIX)"
+            )
         if not self.api_keys_file and not self.auth_disabled:
             raise ValueError(
                 "set API_KEYS_FILE to a key file (see `pulse keys create`), or AUTH_DISABLED=true "
@@ -68,7 +79,12 @@ class ServiceSettings(BaseSettings):
         return self
 
     def database_name(self) -> str:
-        return self.mongodb_database or f"pulse_{self.service_name}"
+        if self.mongodb_database:
+            return self.mongodb_database
+        # A topic prefix keeps deployments apart on one broker (tenants, test runs), as the
+        # consumer group does: their databases on one server follow it.
+        prefix = re.sub(r"[^A-Za-z0-9_-]", "_", self.topic_prefix)
+        return f"{prefix}pulse_{self.service_name}"
 
     def group_id(self) -> str:
         return self.consumer_group or f"{self.topic_prefix}pulse-{self.service_name}"

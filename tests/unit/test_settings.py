@@ -21,11 +21,19 @@ def test_missing_required_settings_name_the_environment_variables(
     assert "MONGODB_URL" in err
 
 
-def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def service_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The two required settings, authentication off, nothing else that changes names."""
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "k:9092")
     monkeypatch.setenv("MONGODB_URL", "mongodb://m/")
-    monkeypatch.setenv("HTTP_PORT", "9001")
     monkeypatch.setenv("AUTH_DISABLED", "true")
+    for name in ("TOPIC_PREFIX", "MONGODB_DATABASE", "CONSUMER_GROUP", "API_KEYS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_settings_come_from_the_environment(service_env: pytest.MonkeyPatch) -> None:
+    service_env.setenv("HTTP_PORT", "9001")
     settings = load_settings(IntakeSettings)
     assert settings.kafka_bootstrap_servers == "k:9092"
     assert settings.http_port == 9001
@@ -34,12 +42,29 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_authentication_must_be_configured_or_switched_off_explicitly(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    service_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "k:9092")
-    monkeypatch.setenv("MONGODB_URL", "mongodb://m/")
-    monkeypatch.delenv("API_KEYS_FILE", raising=False)
-    monkeypatch.delenv("AUTH_DISABLED", raising=False)
+    service_env.delenv("AUTH_DISABLED")
     with pytest.raises(SystemExit):
         load_settings(IntakeSettings)
     assert "API_KEYS_FILE" in capsys.readouterr().err
+
+
+def test_a_topic_prefix_gives_the_service_its_own_database(
+    service_env: pytest.MonkeyPatch,
+) -> None:
+    service_env.setenv("TOPIC_PREFIX", "county-b.")
+    settings = load_settings(IntakeSettings)
+    assert settings.database_name() == "county-b_pulse_intake"
+    assert settings.group_id() == "county-b.pulse-intake"
+    service_env.setenv("MONGODB_DATABASE", "chosen")
+    assert load_settings(IntakeSettings).database_name() == "chosen"
+
+
+def test_a_database_name_too_long_is_refused_at_start(
+    service_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    service_env.setenv("TOPIC_PREFIX", "x" * 60 + ".")
+    with pytest.raises(SystemExit):
+        load_settings(IntakeSettings)
+    assert "MONGODB_DATABASE" in capsys.readouterr().err

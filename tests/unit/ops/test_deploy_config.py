@@ -22,6 +22,7 @@ from shared.topics import Topics
 COMPOSE = REPO / "docker-compose.yml"
 INIT = REPO / "deploy" / "compose" / "kafka" / "init.sh"
 PROMETHEUS = REPO / "deploy" / "compose" / "prometheus.yml"
+INITDB = REPO / "deploy" / "compose" / "mongodb" / "initdb" / "10-pulse-users.js"
 
 
 def _load(path: Path) -> Any:
@@ -61,6 +62,13 @@ def test_each_service_is_given_only_settings_it_reads_on_its_own_port(
     assert urlsplit(env["MONGODB_URL"]).username == service
     assert env["KAFKA_SASL_MECHANISM"] in ("SCRAM-SHA-512", "SCRAM-SHA-256")
     assert env["API_KEYS_FILE"], "authentication must stay on in compose"
+
+    # The database the service uses is the one its database user may write (initdb script).
+    given = settings.model_validate(
+        {name.lower(): value for name, value in env.items()}
+    ).database_name()
+    assert given == f"pulse_{service}"
+    assert "db: `pulse_${service}`" in INITDB.read_text()
 
 
 def test_every_mounted_file_is_in_the_repository(compose: dict[str, Any]) -> None:

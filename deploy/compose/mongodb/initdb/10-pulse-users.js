@@ -4,7 +4,8 @@
 // One user per service, in the admin database (connect with authSource=admin), allowed to
 // read and write its own database only: a service cannot read or change another's data.
 // Passwords: PULSE_MONGO_PASSWORD_<SERVICE> (see deploy/compose/env.example). Database names
-// follow shared/settings.py (`pulse_<service>`).
+// follow shared/settings.py (`pulse_<service>`, as compose sets no TOPIC_PREFIX and no
+// MONGODB_DATABASE; tests/unit/ops/test_deploy_config.py checks it).
 const services = ["intake", "reviews", "training", "reporting"];
 const admin = db.getSiblingDB("admin");
 
