@@ -46,7 +46,7 @@ from rich.progress import Progress
 from shared.contracts.intake import SUBMITTED, ContactSubmitted
 from shared.events import encode, new_event
 from shared.kafka import ensure_topics
-from shared.ops import stack, system
+from shared.ops import system
 from shared.ops.paths import REPO, state_dir
 from shared.ops.simulate import KafkaSender
 from shared.ops.simulation.frontdoor import FrontDoor
@@ -65,14 +65,6 @@ class BenchError(RuntimeError):
     """A phase could not run; the message says why."""
 
 
-def _default_infra() -> tuple[str, str]:
-    infra = system.infra_from_env()
-    if infra is not None:
-        return infra.kafka_bootstrap_servers, infra.mongodb_url
-    cfg = stack.StackConfig.from_env()
-    return cfg.bootstrap_servers, cfg.mongodb_url
-
-
 @dataclass(frozen=True)
 class BenchOptions:
     """What `pulse bench` measures, and how much."""
@@ -85,8 +77,10 @@ class BenchOptions:
     rebuild: bool = True
     poll_interval_s: float = 0.05
     stall_timeout_s: float = 120.0  # give up when reporting's count stops moving this long
-    bootstrap_servers: str = field(default_factory=lambda: _default_infra()[0])
-    mongodb_url: str = field(default_factory=lambda: _default_infra()[1])
+    bootstrap_servers: str = field(
+        default_factory=lambda: system.infra_or_local_stack().kafka_bootstrap_servers
+    )
+    mongodb_url: str = field(default_factory=lambda: system.infra_or_local_stack().mongodb_url)
     service_env: dict[str, str] = field(default_factory=dict)  # e.g. RECOMPUTE_MAX_DELAY_S
     keep: bool = False  # keep the bench's topics and databases afterwards
     doc: Path | None = DOC

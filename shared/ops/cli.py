@@ -309,15 +309,14 @@ def reporting_rebuild(
 
 
 def _local_defaults() -> dict[str, object]:
-    """For an operation run beside `make run` on the local stack: the stack's addresses where
-    the environment names none. The operation serves no HTTP, so it needs no key file."""
+    """For an operation run beside `make run`: the infrastructure of `pulse start` (the
+    environment's, else the local stack). It serves no HTTP, so it needs no key file."""
     import os
 
-    cfg = local_stack.StackConfig.from_env()
+    infra = system.infra_or_local_stack()
     defaults: dict[str, object] = {
-        "kafka_bootstrap_servers": os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-        or cfg.bootstrap_servers,
-        "mongodb_url": os.environ.get("MONGODB_URL") or cfg.mongodb_url,
+        "kafka_bootstrap_servers": infra.kafka_bootstrap_servers,
+        "mongodb_url": infra.mongodb_url,
     }
     if not os.environ.get("API_KEYS_FILE"):
         defaults["auth_disabled"] = True

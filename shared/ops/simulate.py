@@ -31,7 +31,7 @@ from rich.progress import Progress, TaskID
 from shared.contracts import contract_for
 from shared.events import CONTENT_TYPE, Envelope, encode
 from shared.kafka import ensure_topics
-from shared.ops import stack, system
+from shared.ops import system
 from shared.ops.simulation.model import Outbound, Plan, Totals
 from shared.ops.simulation.year import PARTS, Simulation
 from shared.topics import Topics
@@ -61,10 +61,7 @@ PART_OF_SERVICE = {"intake": "frontdoor", "reviews": "reviews", "training": "tra
 
 
 def default_bootstrap() -> str:
-    infra = system.infra_from_env()
-    return (
-        infra.kafka_bootstrap_servers if infra else stack.StackConfig.from_env().bootstrap_servers
-    )
+    return system.infra_or_local_stack().kafka_bootstrap_servers
 
 
 def default_url(service: str) -> str:

@@ -53,6 +53,20 @@ def infra_from_env() -> Infra | None:
     return None
 
 
+def infra_or_local_stack() -> Infra:
+    """For commands run beside `make run`: each address from the environment, else the
+    local stack's (whether it is up is the caller's concern)."""
+    found = infra_from_env()
+    if found is not None:
+        return found
+    cfg = stack.StackConfig.from_env()
+    return Infra(
+        os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or cfg.bootstrap_servers,
+        os.environ.get("MONGODB_URL") or cfg.mongodb_url,
+        "local",
+    )
+
+
 def health(port: int, timeout: float = 2.0) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=timeout) as r:
