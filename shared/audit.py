@@ -9,12 +9,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
-from shared.mongo import Document, chunks
+from shared.mongo import Document, insert_new
 
 COLLECTION = "audit"
-DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -32,18 +30,8 @@ def entry(event_id: str, agency: str, principal: str, channel: str, service: str
 
 
 async def record(db: AsyncDatabase[Document], entries: Sequence[AuditEntry]) -> None:
-    """Insert the entries; one already there (a redelivered submission) is left as it was.
-    Plain inserts, because stock FerretDB 1.24 answers each upsert with a scan of the
-    collection."""
-    for part in chunks(entries):
-        docs = [{"_id": e.event_id, **asdict(e)} for e in part]
-        try:
-            await db[COLLECTION].insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            if any(err.get("code") != DUPLICATE_KEY for err in exc.details.get("writeErrors", [])):
-                raise
-        except KeyError:
-            pass  # FerretDB's reply to a partly duplicate insert, which PyMongo cannot merge
+    """Insert the entries; one already there (a redelivered submission) is left as it was."""
+    await insert_new(db[COLLECTION], [{"_id": e.event_id, **asdict(e)} for e in entries])
 
 
 async def for_event(db: AsyncDatabase[Document], event_id: str) -> Document | None:

@@ -18,10 +18,9 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from shared.mongo import chunks, find_by_ids
+from shared.mongo import DUPLICATE_KEY, chunks, find_by_ids, insert_new
 
 APPLIED_FIELD = "_events"
-DUPLICATE_KEY = 11000
 
 
 @dataclass(frozen=True)
@@ -120,19 +119,11 @@ def as_new_document(change: Change) -> dict[str, Any] | None:
 async def _insert_new(
     collection: AsyncCollection[Any], indices: list[int], changes: Sequence[Change]
 ) -> list[bool]:
-    docs = {i: as_new_document(changes[i]) for i in indices}
-    insertable = [i for i in indices if docs[i] is not None]
-    taken: set[int] = set()
-    for part in chunks(insertable):
-        try:
-            await collection.insert_many([docs[i] for i in part], ordered=False)
-        except BulkWriteError as exc:
-            for err in exc.details.get("writeErrors", []):
-                if err.get("code") != DUPLICATE_KEY:
-                    raise
-                taken.add(part[err["index"]])
+    docs = {i: doc for i in indices if (doc := as_new_document(changes[i])) is not None}
+    insertable = list(docs)
+    taken = {insertable[k] for k in await insert_new(collection, list(docs.values()))}
     # Created meanwhile by someone else, or not expressible as an insert: the guarded path.
-    rest = [i for i in indices if i in taken or docs[i] is None]
+    rest = [i for i in indices if i in taken or i not in docs]
     results = dict(
         zip(rest, await _apply_round(collection, [changes[i] for i in rest]), strict=True)
     )

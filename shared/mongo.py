@@ -8,10 +8,11 @@ from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 
 Document = dict[str, Any]
 T = TypeVar("T")
+DUPLICATE_KEY = 11000
 
 
 def create_client(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
@@ -64,3 +65,32 @@ async def find_by_ids(
     for part in chunks(ids, MAX_READ_BATCH):
         found += [d async for d in collection.find({"_id": {"$in": list(part)}}, projection)]
     return found
+
+
+async def insert_new(
+    collection: AsyncCollection[Any], docs: Sequence[Document], size: int = MAX_WRITE_BATCH
+) -> list[int]:
+    """Insert documents whose `_id` may be there already (a redelivery, a concurrent writer),
+    in unordered commands of at most `size`; returns the positions in `docs` of those that
+    were there (left as they were), for the caller to update, re-plan or ignore.
+
+    Inserts, not upserts: an insert is cheap everywhere, while stock FerretDB 1.24 answers
+    each upsert with a scan of the collection. FerretDB can also answer a partly duplicate
+    write with a reply PyMongo cannot merge (a KeyError): then which ones were there is not
+    known, and every position of that command is returned once all its ids are found."""
+    taken: list[int] = []
+    for start in range(0, len(docs), size):
+        part = list(docs[start : start + size])
+        try:
+            await collection.insert_many(part, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            taken += [start + e["index"] for e in errors]
+        except KeyError:
+            ids = [d["_id"] for d in part]
+            if len(await find_by_ids(collection, ids, {"_id": 1})) != len(set(ids)):
+                raise
+            taken += range(start, start + len(part))
+    return taken

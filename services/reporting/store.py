@@ -32,16 +32,14 @@ from typing import Any
 import bson
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
 from services.reporting.fact_cache import Counts, FactCache, FactKey
 from services.reporting.facts import KINDS, FactUpdate, resolve, version_field
 from services.reporting.metrics import Figures
-from shared.mongo import Document, chunks, find_by_ids
+from shared.mongo import Document, chunks, find_by_ids, insert_new
 
 FACT_PREFIX = "fact_"
 READ_MODELS = ("figures",)
-DUPLICATE_KEY = 11000
 # FerretDB 1.x takes a pooled connection (100 per database) per statement in flight and a
 # write command keeps its statements' until it ends: the consumers of the three canonical
 # topics run concurrently, so their fact writes go one command at a time (their reads are
@@ -212,16 +210,7 @@ class ReportingStore:
     async def _insert_new(self, collection: str, docs: list[Document]) -> list[str]:
         """Insert documents not found; returns the ids of those another writer inserted
         meanwhile (a concurrent batch of another topic or process), to be updated instead."""
-        raced: list[str] = []
-        for chunk in chunks(docs):
-            try:
-                await self.db[collection].insert_many(list(chunk), ordered=False)
-            except BulkWriteError as exc:
-                errors = exc.details.get("writeErrors", [])
-                if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                    raise
-                raced += [chunk[e["index"]]["_id"] for e in errors]
-        return raced
+        return [docs[k]["_id"] for k in await insert_new(self.db[collection], docs)]
 
     async def load_year(self, partnership: str, fy: str) -> dict[str, list[Document]]:
         """The year's facts (versions resolved), by kind: from this process's cache while no

@@ -22,13 +22,12 @@ from typing import Any
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
 from services.training.domain import Course, Enrolment, Learner, Status
 from shared.codes import Organisation, Sector, TrainingFormat
 from shared.contracts.training import Channel, CourseTheme, WithdrawalReason
-from shared.idempotency import APPLIED_FIELD, DUPLICATE_KEY
-from shared.mongo import Document, find_by_ids
+from shared.idempotency import APPLIED_FIELD
+from shared.mongo import Document, find_by_ids, insert_new
 
 REVISION = "_rev"
 _HIDDEN = {"_id": 0, APPLIED_FIELD: 0, REVISION: 0, "history": 0, "partnership": 0}
@@ -187,21 +186,9 @@ class ConcurrentChange(Exception):
 async def _insert_new(collection: AsyncCollection[Any], docs: list[Document]) -> None:
     """Insert documents planned as new; one that exists by now was written by a concurrent
     writer, so the batch must be planned again against it."""
-    try:
-        await collection.insert_many(docs, ordered=False)
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != DUPLICATE_KEY for e in errors):
-            raise
-        raise ConcurrentChange(f"{len(errors)} document(s) created meanwhile") from None
-    except KeyError:
-        # FerretDB can leave fields out of a bulk reply with a write error (see
-        # shared.idempotency); find out which documents are there instead.
-        ids = [d["_id"] for d in docs]
-        found = {d["_id"] async for d in collection.find({"_id": {"$in": ids}}, {"_id": 1})}
-        if found != set(ids):
-            raise
-        raise ConcurrentChange("document(s) created meanwhile") from None
+    there = await insert_new(collection, docs, size=max(1, len(docs)))
+    if there:
+        raise ConcurrentChange(f"{len(there)} document(s) created meanwhile")
 
 
 @dataclass(frozen=True)

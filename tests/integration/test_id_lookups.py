@@ -9,6 +9,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 
+from shared.mongo import insert_new
 from shared.ops.system import Infra
 
 
@@ -55,4 +56,21 @@ async def test_id_filters_match_exactly_what_mongodb_matches(infra: Infra, run_i
         assert await coll.count_documents({}) == 301
     finally:
         await client.drop_database(f"t{run_id}_ids")
+        await client.close()
+
+
+async def test_insert_new_reports_the_documents_already_there_and_leaves_them(
+    infra: Infra, run_id: str
+) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.mongodb_url)
+    try:
+        coll = client[f"t{run_id}_insert_new"]["docs"]
+        assert await insert_new(coll, [{"_id": "a", "v": 1}, {"_id": "c", "v": 1}]) == []
+        docs = [{"_id": k, "v": 2} for k in ("a", "b", "c", "d", "e")]
+        # commands of two: the positions are in the caller's list, across commands
+        assert sorted(await insert_new(coll, docs, size=2)) == [0, 2]
+        stored = {d["_id"]: d["v"] async for d in coll.find({})}
+        assert stored == {"a": 1, "b": 2, "c": 1, "d": 2, "e": 2}
+    finally:
+        await client.drop_database(f"t{run_id}_insert_new")
         await client.close()
