@@ -9,8 +9,8 @@ Every subscriber of the project goes through `subscribe`:
   moves on;
 - an outage of the database or of Kafka is not the record's fault: nothing is dead-lettered,
   the batch is not committed, and it is consumed again once the dependency is back.
-Handlers must be idempotent (see `shared.idempotency`), since redelivery is the normal way
-to recover.
+Handlers must be idempotent (see `shared.records`), since redelivery is the normal way to
+recover.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from faststream.middlewares import AckPolicy
 
 from shared.mongo import is_transient as is_transient_db
 from shared.observability import PlumbingMetrics
+from shared.records import TooManyConflicts
 from shared.rejections import Rejected
 from shared.topics import agency_of, dlq, inbound_pattern
 
@@ -52,7 +53,7 @@ BatchHandler = Callable[[list[Delivery[T]]], Awaitable[None]]
 def is_transient(exc: BaseException) -> bool:
     return (
         is_transient_db(exc)
-        or isinstance(exc, KafkaError | ConnectionError | TimeoutError)
+        or isinstance(exc, KafkaError | ConnectionError | TimeoutError | TooManyConflicts)
         or (isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError))
     )
 

@@ -14,8 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
-from services.intake.handlers import ACCEPTED, Receipt, ingest
-from services.intake.store import ContactStore, to_file
+from services.intake.handlers import ACCEPTED, Receipt, ingest, store_of
 from shared.auth import agency_scope, sees_agency
 from shared.contracts import decode_inbound
 from shared.contracts.intake import SUBMITTED
@@ -112,9 +111,9 @@ class ContactPage(BaseModel):
 
 def _summary(doc: Document) -> dict[str, Any]:
     return {
-        "contact_id": doc["_id"],
+        "contact_id": doc["contact_id"],
         "partnership": doc.get("partnership"),
-        "status": to_file(doc).status,
+        "status": doc["status"],
         "agency": doc.get("agency"),
         "received_at": doc.get("received_at"),
         "decision_due_at": doc.get("decision_due_at"),
@@ -171,12 +170,29 @@ def router(runtime: Runtime) -> APIRouter:
         response_model=ContactView,
         summary="A contact's status and timeline",
     )
-    async def get(contact_id: str) -> ContactView:
-        doc = await ContactStore(runtime.db).get(contact_id)
+    async def get(
+        contact_id: str,
+        partnership: Annotated[
+            str | None,
+            Query(
+                description="The contact's partnership; needed only where two "
+                "partnerships use the same contact id."
+            ),
+        ] = None,
+    ) -> ContactView:
         # Another agency's contact is not there as far as this caller is concerned.
-        if doc is None or not sees_agency(doc.get("agency")):
+        docs = [
+            d
+            for d in await store_of(runtime).find(contact_id, partnership)
+            if sees_agency(d.get("agency"))
+        ]
+        if not docs:
             raise Rejected("not-found", f"no contact {contact_id}", status=404)
-        return _view(doc)
+        if len(docs) > 1:
+            raise Rejected(
+                "ambiguous", "several partnerships have this contact id: name ?partnership="
+            )
+        return _view(docs[0])
 
     @api.get(
         "/contacts",
@@ -198,7 +214,7 @@ def router(runtime: Runtime) -> APIRouter:
         agency = agency or agency_scope()  # an agency's key: its own contacts
         if not sees_agency(agency):
             raise Rejected("forbidden", "an agency's key lists only its own contacts", status=403)
-        total, docs = await ContactStore(runtime.db).page(
+        total, docs = await store_of(runtime).page(
             agency=agency,
             received_from=received_from,
             received_to=received_to,

@@ -1,15 +1,16 @@
 """Intake's inbound path, shared by the Kafka subscriber and the HTTP endpoints.
 
-`ingest` validates a batch against the stored contact files before writing anything (so a
-rejected event leaves nothing half-stored), records each event at most once, then publishes
-the canonical events the updated files give rise to. It re-reads the files after writing:
-when a decision and its contact arrive at two instances at the same moment, at least one of
-them sees both and announces the decision (the other, if it also sees both, announces the
-same event id, which subscribers dedupe).
+`ingest` is one unit of work over the contacts a batch names: load their files, let the domain
+record each event (a rejected event aborts the batch before anything is written), append one
+record per changed contact, bring the read model up to date, then publish the canonical events
+the files give rise to. Two writers of one contact (the Kafka consumer, HTTP requests, the
+sweep, another instance) cannot both append its next version: the second one's conflict makes
+it reload and decide again, so nothing either of them recorded is lost.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -19,11 +20,12 @@ from aiokafka import ConsumerRecord
 from services.intake import domain
 from services.intake.metrics import metrics_of
 from services.intake.settings import IntakeSettings
-from services.intake.store import ContactStore, change_for
+from services.intake.store import ContactStore, contact_key, recorded_change
 from shared.consumer import Delivery, Subscription, subscribe
 from shared.contracts import Inbound, accepted_types, decode_inbound
 from shared.contracts.intake import ACKNOWLEDGED, SOURCE
 from shared.events import Envelope, derived_id, new_event
+from shared.records import Entity, EntityCache, Key, Record, Repository, UnitOfWork, retrying
 from shared.service import Runtime
 
 ACCEPTED = accepted_types("intake")
@@ -45,6 +47,17 @@ def settings_of(runtime: Runtime) -> IntakeSettings:
     settings = runtime.settings
     assert isinstance(settings, IntakeSettings)
     return settings
+
+
+_CACHES: weakref.WeakKeyDictionary[Runtime, EntityCache[domain.ContactFile]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def store_of(runtime: Runtime) -> ContactStore:
+    """The contact store of this service process, with the process's cache of contact files."""
+    cache = _CACHES.setdefault(runtime, EntityCache())
+    return ContactStore(runtime.db, cache)
 
 
 def now_ms() -> datetime:
@@ -72,50 +85,83 @@ def _lifecycle(item: Inbound) -> domain.Lifecycle:
     return cast(domain.Lifecycle, item.data)
 
 
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What one batch did: the contacts as they now stand, the records appended (none for an
+    event recorded before), the canonical events to publish and the senders' receipts."""
+
+    entities: dict[Key, Entity[domain.ContactFile]]
+    written: list[Record]
+    outgoing: list[Envelope]
+    receipts: list[Receipt]
+
+
+async def record_batch(
+    repository: Repository[domain.ContactFile],
+    events: list[tuple[Envelope, domain.Lifecycle]],
+    *,
+    now: datetime,
+    skew: timedelta,
+) -> BatchOutcome:
+    """Record the events in their contacts' histories; idempotent by event id. Raises
+    `Rejected` or `Conflict`, with nothing written, when any event of the batch is unusable."""
+    for env, data in events:
+        domain.check_subject(env.subject, data.contact_id)
+    keys = [contact_key(env.partnership, data.contact_id) for env, data in events]
+
+    async def attempt(uow: UnitOfWork[domain.ContactFile]) -> dict[Key, Entity[domain.ContactFile]]:
+        await uow.load(keys)
+        for key, (env, data) in zip(keys, events, strict=True):
+            before = uow.current(key).state
+            after = domain.record(
+                before, event_id=env.id, partnership=env.partnership, data=data, now=now, skew=skew
+            )
+            if after is not before:
+                uow.stage(key, [recorded_change(after, env.id)], [env.id], now)
+        return {key: uow.current(key) for key in keys}
+
+    written: list[Record] = []
+    entities = await retrying(repository, attempt, written=written)
+    # Published again for events found already recorded: the first attempt may have crashed
+    # after appending and before publishing.
+    seen = {env.id for env, _ in events}
+    outgoing = [
+        envelope(entity.state, out)
+        for entity in entities.values()
+        for out in domain.canonical_events(entity.state)
+        if out.causes & seen
+    ]
+    receipts = [
+        _receipt(entities[key].state, env) for key, (env, _) in zip(keys, events, strict=True)
+    ]
+    return BatchOutcome(entities, written, outgoing, receipts)
+
+
 async def ingest(
     runtime: Runtime, items: list[Inbound], now: datetime | None = None
 ) -> list[Receipt]:
-    """Record each inbound event and publish what follows from it; idempotent by event id.
-    Raises `Rejected` (before storing anything) when any event of the batch is unusable."""
+    """Record each inbound event, bring the read model up to date and publish what follows;
+    idempotent by event id. Raises `Rejected` (before storing anything) when any event of the
+    batch is unusable."""
     settings = settings_of(runtime)
-    now = now or now_ms()
-    skew = timedelta(seconds=settings.clock_skew_s)
-    store = ContactStore(runtime.db)
-    events = [(item.envelope, _lifecycle(item)) for item in items]
-    for env, data in events:
-        domain.check_subject(env.subject, data.contact_id)
-
-    files = await store.load(data.contact_id for _, data in events)
-    changes = []
-    for env, data in events:
-        before = files[data.contact_id]
-        after = domain.record(
-            before, event_id=env.id, partnership=env.partnership, data=data, now=now, skew=skew
-        )
-        if after is not before:
-            changes.append(change_for(after, env.id))
-            files[data.contact_id] = after
-    applied = await store.apply(changes)
+    store = store_of(runtime)
+    done = await record_batch(
+        store.repository,
+        [(item.envelope, _lifecycle(item)) for item in items],
+        now=now or now_ms(),
+        skew=timedelta(seconds=settings.clock_skew_s),
+    )
     metrics = metrics_of(runtime)
-    types = {env.id: env.type for env, _ in events}
-    for change, now_applied in zip(changes, applied, strict=True):
-        if now_applied:
-            metrics.recorded.labels(types[change.event_id]).inc()
-
-    # Published even for events found already applied: the first attempt may have crashed
-    # between storing and publishing.
-    files = await store.load(files)
-    seen = {env.id for env, _ in events}
-    outgoing = [
-        envelope(file, out)
-        for file in files.values()
-        for out in domain.canonical_events(file)
-        if out.causes & seen
-    ]
-    await runtime.publish(runtime.topics.intake_events, outgoing)
-    for event in outgoing:
+    types = {item.envelope.id: item.envelope.type for item in items}
+    for written in done.written:
+        for event_id in written.events:
+            metrics.recorded.labels(types[event_id]).inc()
+    # Also for events recorded before: the read model may be behind after a crash.
+    await store.project((e.version, e.state) for e in done.entities.values())
+    await runtime.publish(runtime.topics.intake_events, done.outgoing)
+    for event in done.outgoing:
         metrics.published.labels(event.type).inc()
-    return [_receipt(files[data.contact_id], env) for env, data in events]
+    return done.receipts
 
 
 def _receipt(file: domain.ContactFile, env: Envelope) -> Receipt:
@@ -161,4 +207,4 @@ def setup(runtime: Runtime) -> None:
 
 
 async def create_indexes(runtime: Runtime) -> None:
-    await ContactStore(runtime.db).ensure_indexes()
+    await store_of(runtime).ensure_indexes()

@@ -1,9 +1,11 @@
 """The decision-overdue sweep: contacts still undecided one working day after receipt are
 announced once.
 
-Publish first, then mark: a crash between the two re-publishes the same event (its id and
-content depend only on the contact), which subscribers dedupe; marking first could lose the
-announcement for good. Several instances sweeping at once publish the same event too.
+Publish first, then mark (a record in the contact's history): a crash between the two
+re-publishes the same event (its id and content depend only on the contact), which subscribers
+dedupe; marking first could lose the announcement for good. Several instances sweeping at once
+publish the same event too. Candidates come from the read model, but each is checked against
+its records, so a decision recorded a moment ago is never announced as overdue.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import logging
 from datetime import UTC, datetime
 
 from services.intake import domain
-from services.intake.handlers import envelope, settings_of
+from services.intake.handlers import envelope, settings_of, store_of
 from services.intake.metrics import metrics_of
-from services.intake.store import ContactStore
+from services.intake.store import overdue_change
 from shared.contracts.intake import DECISION_OVERDUE
+from shared.records import Entity, Key, Repository, UnitOfWork, retrying
 from shared.service import Runtime
 
 log = logging.getLogger(__name__)
@@ -24,17 +27,39 @@ log = logging.getLogger(__name__)
 
 async def sweep_overdue(runtime: Runtime, now: datetime) -> int:
     """Announce every contact overdue at `now`; returns how many were announced."""
-    store = ContactStore(runtime.db)
-    files = await store.overdue_candidates(now, settings_of(runtime).overdue_sweep_batch)
-    due = [(file, domain.overdue_event(file)) for file in files if domain.is_overdue(file, now)]
+    store = store_of(runtime)
+    keys = await store.overdue_candidates(now, settings_of(runtime).overdue_sweep_batch)
+    entities = await store.repository.load(keys, fresh=True)
+    due = [
+        (entity.state, domain.overdue_event(entity.state))
+        for entity in entities.values()
+        if domain.is_overdue(entity.state, now)
+    ]
     if not due:
         return 0
     await runtime.publish(runtime.topics.intake_events, [envelope(f, out) for f, out in due])
     metrics_of(runtime).published.labels(DECISION_OVERDUE).inc(len(due))
-    for file, out in due:
-        await store.mark_overdue(file, out, now)
+    marked = await mark_overdue(
+        store.repository, [(f.partnership or "", f.contact_id) for f, _ in due], now
+    )
+    await store.project((e.version, e.state) for e in marked)
     log.info("announced %d overdue MASH decision(s)", len(due))
     return len(due)
+
+
+async def mark_overdue(
+    repository: Repository[domain.ContactFile], keys: list[Key], now: datetime
+) -> list[Entity[domain.ContactFile]]:
+    """Record that the overdue events of these contacts were published (after publishing
+    them, never before). A contact decided meanwhile is left as it is."""
+
+    async def attempt(uow: UnitOfWork[domain.ContactFile]) -> list[Entity[domain.ContactFile]]:
+        for key, entity in (await uow.load(keys)).items():
+            if domain.is_overdue(entity.state, now):
+                uow.stage(key, [overdue_change(domain.overdue_event(entity.state), now)], [], now)
+        return [uow.current(key) for key in keys]
+
+    return await retrying(repository, attempt)
 
 
 async def sweep_forever(runtime: Runtime) -> None:

@@ -1,16 +1,21 @@
-"""The intake database: one document per contact with its whole timeline, mapped to and from
-the domain's `ContactFile`.
+"""The intake database: each contact's history as append-only records (`shared.records`),
+folded into the domain's `ContactFile`, and one read-model document per contact for queries.
 
-Document shape (collection `contacts`, `_id` = contact id):
-`partnership`; one sub-document per recorded inbound event (`contact`, `decision`,
-`early_help`, `vist`, `encompass`), each `{event_id, recorded_at, data}`; `agency`,
-`received_at`, `decision_due_at` and `decided_at` copied to the top for queries and indexes;
-`overdue_emitted`; `timeline` (inbound events and intake's own milestones in arrival order);
-`_events` (the idempotency guard, see shared.idempotency).
+Records (collection `contact_records`): changes `{"kind": "recorded", "slot", "event_id",
+"recorded_at", "data"}` (an inbound event recorded in its slot) and `{"kind":
+"overdue-announced", "event_id", "at"}` (the sweep published `decision overdue`).
+
+Read model (collection `contacts`, `_id` = `[partnership, contact id]`): `contact_id`,
+`partnership`, `version`; the slots (`contact`, `decision`, `early_help`, `vist`, `encompass`),
+each `{event_id, recorded_at, data}`; `agency`, `received_at`, `decision_due_at`, `decided_at`
+copied to the top for queries; `overdue_emitted`; `timeline`. It is derived from the records
+and written newest-version-wins, so it can be rebuilt from them at any time.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -21,38 +26,93 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.intake import domain
 from services.intake.domain import ContactFile, Outgoing, Recorded
 from shared.contracts import EventData
-from shared.contracts.intake import ACKNOWLEDGED, ContactSubmitted, DecisionRecorded
+from shared.contracts.intake import ACKNOWLEDGED, DECISION_OVERDUE
 from shared.events import derived_id
-from shared.idempotency import APPLIED_FIELD, Change, apply_many
-from shared.mongo import Document, find_by_ids
+from shared.mongo import Document
+from shared.read_models import write_newest
+from shared.records import Change, EntityCache, Key, MongoRecordStore, Record, Repository
 
 SLOT_MODELS: dict[str, type[EventData]] = {slot: model for model, slot in domain.SLOTS.items()}
 
 
+class ContactFolding:
+    """Records to `ContactFile`: the domain's own replay of what was recorded."""
+
+    def initial(self, key: Key) -> ContactFile:
+        return ContactFile(contact_id=key[1], partnership=key[0])
+
+    def apply(self, state: ContactFile, record: Record) -> ContactFile:
+        file = dataclasses.replace(state, applied=state.applied | frozenset(record.events))
+        for change in record.changes:
+            if change["kind"] == "recorded":
+                slot = change["slot"]
+                recorded: Recorded[Any] = Recorded(
+                    change["event_id"],
+                    SLOT_MODELS[slot].model_validate(change["data"]),
+                    change["recorded_at"],
+                )
+                changed: dict[str, Any] = {slot: recorded}
+                file = dataclasses.replace(file, **changed)
+            elif change["kind"] == "overdue-announced":
+                file = dataclasses.replace(file, overdue_emitted=True)
+        return file
+
+
+def recorded_change(file: ContactFile, event_id: str) -> Change:
+    """The change that records inbound event `event_id`, as `file` holds it."""
+    for slot in SLOT_MODELS:
+        recorded: Recorded[EventData] | None = getattr(file, slot)
+        if recorded is not None and recorded.event_id == event_id:
+            return {
+                "kind": "recorded",
+                "slot": slot,
+                "event_id": event_id,
+                "recorded_at": recorded.recorded_at,
+                "data": recorded.data.model_dump(mode="json"),
+            }
+    raise KeyError(event_id)
+
+
+def overdue_change(event: Outgoing, now: datetime) -> Change:
+    return {"kind": "overdue-announced", "event_id": event.id, "at": now}
+
+
+def contact_key(partnership: str, contact_id: str) -> Key:
+    return (partnership, contact_id)
+
+
+def read_model_id(key: Key) -> str:
+    return json.dumps(list(key), separators=(",", ":"))
+
+
 class ContactStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], cache: EntityCache[ContactFile]) -> None:
+        self.records = MongoRecordStore(db["contact_records"])
         self.contacts = db["contacts"]
+        self.repository = Repository(self.records, ContactFolding(), cache)
 
     async def ensure_indexes(self) -> None:
         """What the queries and the overdue sweep filter and sort on."""
+        await self.records.ensure_indexes()
+        await self.contacts.create_index([("contact_id", ASCENDING)], name="contact_id")
         await self.contacts.create_index(
             [("agency", ASCENDING), ("received_at", ASCENDING)], name="agency_received"
         )
         await self.contacts.create_index([("received_at", ASCENDING)], name="received")
         await self.contacts.create_index([("decision_due_at", ASCENDING)], name="decision_due")
 
-    # -- reading ------------------------------------------------------------------------------
+    # -- the read model ------------------------------------------------------------------------
 
-    async def load(self, contact_ids: Iterable[str]) -> dict[str, ContactFile]:
-        """The file of each contact; an empty file for a contact not seen yet."""
-        ids = list(dict.fromkeys(contact_ids))
-        files = {cid: ContactFile(cid) for cid in ids}
-        for doc in await find_by_ids(self.contacts, ids):
-            files[doc["_id"]] = to_file(doc)
-        return files
+    async def project(self, files: Iterable[tuple[int, ContactFile]]) -> None:
+        """Bring the read model up to these versions of these files."""
+        await write_newest(self.contacts, [to_document(f, v) for v, f in files])
 
-    async def get(self, contact_id: str) -> Document | None:
-        return await self.contacts.find_one({"_id": contact_id}, {APPLIED_FIELD: 0})
+    async def find(self, contact_id: str, partnership: str | None) -> list[Document]:
+        """The read models of contact `contact_id`, in `partnership` or in any."""
+        query: dict[str, Any] = {"contact_id": contact_id}
+        if partnership is not None:
+            query = {"_id": read_model_id(contact_key(partnership, contact_id))}
+        return [doc async for doc in self.contacts.find(query)]
 
     async def page(
         self,
@@ -76,76 +136,78 @@ class ContactStore:
             query["received_at"] = window
         total = await self.contacts.count_documents(query)
         cursor = (
-            self.contacts.find(query, {APPLIED_FIELD: 0})
+            self.contacts.find(query)
             .sort([("received_at", ASCENDING), ("_id", ASCENDING)])
             .skip(skip)
             .limit(limit)
         )
         return total, [doc async for doc in cursor]
 
-    async def overdue_candidates(self, now: datetime, limit: int) -> list[ContactFile]:
+    async def overdue_candidates(self, now: datetime, limit: int) -> list[Key]:
+        """Contacts the read model shows undecided past their deadline and not announced; the
+        caller checks each against its records before acting."""
         query = {
             "decision_due_at": {"$lte": now},
             "decision": {"$exists": False},
             "overdue_emitted": {"$ne": True},
         }
-        cursor = self.contacts.find(query).sort("decision_due_at", ASCENDING).limit(limit)
-        return [to_file(doc) async for doc in cursor]
-
-    # -- writing ------------------------------------------------------------------------------
-
-    async def apply(self, changes: list[Change]) -> list[bool]:
-        return await apply_many(self.contacts, changes)
-
-    async def mark_overdue(self, file: ContactFile, event: Outgoing, now: datetime) -> bool:
-        """Record that the overdue event was published (after publishing it, never before).
-        Only the first mark adds the timeline entry; True when this call marked it."""
-        entry = {"event_id": event.id, "type": event.type, "at": event.time, "recorded_at": now}
-        result = await self.contacts.update_one(
-            {"_id": file.contact_id, "overdue_emitted": {"$ne": True}},
-            {"$set": {"overdue_emitted": True, "overdue_at": now}, "$push": {"timeline": entry}},
-        )
-        return bool(result.modified_count)
+        cursor = self.contacts.find(query, {"partnership": 1, "contact_id": 1})
+        cursor = cursor.sort("decision_due_at", ASCENDING).limit(limit)
+        return [contact_key(doc["partnership"], doc["contact_id"]) async for doc in cursor]
 
 
-def change_for(file: ContactFile, event_id: str) -> Change:
-    """The update that records, in the stored document, the event `event_id` of `file`."""
-    slot, recorded = _recorded_by(file, event_id)
-    stored = _dump(recorded)
-    fields: dict[str, Any] = {
+def to_document(file: ContactFile, version: int) -> Document:
+    """The read model of `file` at `version`."""
+    assert file.partnership is not None
+    doc: Document = {
+        "_id": read_model_id(contact_key(file.partnership, file.contact_id)),
         "contact_id": file.contact_id,
         "partnership": file.partnership,
-        slot: stored,
+        "version": version,
+        "overdue_emitted": file.overdue_emitted,
+        "status": file.status,
     }
-    entries = [_entry(recorded)]
-    data = recorded.data
-    if isinstance(data, ContactSubmitted):
-        fields |= {
-            "agency": data.agency,
-            "received_at": data.received_at,
-            "decision_due_at": domain.decision_deadline(data.received_at),
-        }
-        entries.append(
-            {
-                "event_id": derived_id(event_id, ACKNOWLEDGED),
-                "type": ACKNOWLEDGED,
-                "at": recorded.recorded_at,
-                "recorded_at": recorded.recorded_at,
-            }
-        )
-    elif isinstance(data, DecisionRecorded):
-        fields["decided_at"] = data.decided_at
-    return Change(
-        file.contact_id, event_id, {"$set": fields, "$push": {"timeline": {"$each": entries}}}
-    )
-
-
-def _recorded_by(file: ContactFile, event_id: str) -> tuple[str, Recorded[EventData]]:
+    timeline: list[Document] = []
     for slot in SLOT_MODELS:
         recorded: Recorded[EventData] | None = getattr(file, slot)
-        if recorded is not None and recorded.event_id == event_id:
-            return slot, recorded
-    raise KeyError(event_id)
+        if recorded is None:
+            continue
+        doc[slot] = {
+            "event_id": recorded.event_id,
+            "recorded_at": recorded.recorded_at,
+            "data": recorded.data.model_dump(mode="json"),
+        }
+        timeline.append(_entry(recorded))
+    if file.contact is not None:
+        c = file.contact
+        doc |= {
+            "agency": c.data.agency,
+            "received_at": c.data.received_at,
+            "decision_due_at": domain.decision_deadline(c.data.received_at),
+        }
+        ack = derived_id(c.event_id, ACKNOWLEDGED)
+        timeline.append(
+            {
+                "event_id": ack,
+                "type": ACKNOWLEDGED,
+                "at": c.recorded_at,
+                "recorded_at": c.recorded_at,
+            }
+        )
+        if file.overdue_emitted:
+            out = domain.overdue_event(file)
+            timeline.append(
+                {
+                    "event_id": out.id,
+                    "type": DECISION_OVERDUE,
+                    "at": out.time,
+                    "recorded_at": out.time,
+                }
+            )
+    if file.decision is not None:
+        doc["decided_at"] = file.decision.data.decided_at
+    doc["timeline"] = timeline
+    return doc
 
 
 def _occurred_at(data: EventData) -> datetime | None:
@@ -164,30 +226,3 @@ def _entry(recorded: Recorded[EventData]) -> Document:
         "recorded_at": recorded.recorded_at,
         "data": recorded.data.model_dump(mode="json"),
     }
-
-
-def _dump(recorded: Recorded[EventData]) -> Document:
-    return {
-        "event_id": recorded.event_id,
-        "recorded_at": recorded.recorded_at,
-        "data": recorded.data.model_dump(mode="json"),
-    }
-
-
-def _load(slot: str, stored: Document) -> Recorded[Any]:
-    return Recorded(
-        stored["event_id"],
-        SLOT_MODELS[slot].model_validate(stored["data"]),
-        stored["recorded_at"],
-    )
-
-
-def to_file(doc: Document) -> ContactFile:
-    slots = {slot: _load(slot, doc[slot]) for slot in SLOT_MODELS if doc.get(slot)}
-    return ContactFile(
-        contact_id=doc["_id"],
-        partnership=doc.get("partnership"),
-        overdue_emitted=bool(doc.get("overdue_emitted")),
-        applied=frozenset(doc.get(APPLIED_FIELD, ())),
-        **slots,
-    )

@@ -83,8 +83,8 @@ async def test_a_contact_over_http_and_one_over_kafka_are_stored_alike(
 
         await stored(svc, "c-kafka")
         contacts = svc.runtime.db["contacts"]
-        by_kafka = await contacts.find_one({"_id": "c-kafka"})
-        by_http = await contacts.find_one({"_id": "c-http"})
+        by_kafka = await contacts.find_one({"contact_id": "c-kafka"})
+        by_http = await contacts.find_one({"contact_id": "c-http"})
         assert _normalised(by_kafka, over_kafka.id, "c-kafka") == _normalised(
             by_http, over_http.id, "c-http"
         )

@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
+from services.intake import overdue as sweep_module
 from services.intake.overdue import sweep_overdue
-from services.intake.store import ContactStore
 from shared.contracts.intake import DECIDED, DECISION_OVERDUE
 from shared.events import Envelope, derived_id, encode
 from shared.ops.system import Infra
@@ -73,7 +73,7 @@ async def test_a_crash_between_publishing_and_marking_republishes_the_same_event
             raise RuntimeError("process killed")
 
         with monkeypatch.context() as patched:
-            patched.setattr(ContactStore, "mark_overdue", crash)
+            patched.setattr(sweep_module, "mark_overdue", crash)
             with pytest.raises(RuntimeError):
                 await sweep_overdue(svc.runtime, NOW)
         assert await sweep_overdue(svc.runtime, NOW) == 1
