@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.training import domain, xapi
 from services.training.domain import Cause, Course, Status
-from services.training.handlers import Fact, ingest
+from services.training.handlers import Fact, ingest, store_of
 from services.training.settings import TrainingSettings
 from services.training.store import Period, TrainingStore
 from shared.auth import current_principal, note_accepted
@@ -148,7 +148,7 @@ def router(runtime: Runtime) -> APIRouter:
     default = settings.default_partnership if isinstance(settings, TrainingSettings) else ""
 
     def store() -> TrainingStore:
-        return TrainingStore(runtime.db)
+        return store_of(runtime)
 
     def partnership_of(given: str | None) -> str:
         chosen = given or default

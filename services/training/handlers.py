@@ -1,17 +1,19 @@
 """Training's inbound path, shared by the Kafka subscriber and the xAPI endpoint.
 
-Facts (inbound events, or xAPI statements mapped to the same models) are handled in batches
-in two phases: `plan` works out, without writing, what each fact does given the stored state
-and the facts before it in the batch (or why it cannot be used); `commit` writes the changes
-and publishes the canonical events. Kafka dead-letters the facts that cannot be used and
-commits the rest; HTTP refuses the whole request if one statement cannot be used, as an LRS
-would, so nothing is written.
+Facts (inbound events, or xAPI statements mapped to the same models) are handled in batches,
+as one unit of work: `plan` works out what each fact does given the learners' and enrolments'
+histories and the facts before it in the batch (or why it cannot be used), and stages one
+record per entity it changes; the records are appended, the read models brought up to date,
+and the canonical events published. A writer that finds a version taken (the other channel, a
+second instance) plans again on the newer history. Kafka dead-letters the facts that cannot be
+used and records the rest; HTTP refuses the whole request if one statement cannot be used, as
+an LRS would, so nothing is written.
 """
 
 from __future__ import annotations
 
 import logging
-import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,13 +23,15 @@ from aiokafka import ConsumerRecord
 from services.training import domain
 from services.training.domain import Cause, Course, Learner
 from services.training.store import (
-    ConcurrentChange,
     EnrolmentWrite,
     KnownEnrolment,
     KnownLearner,
     LearnerWrite,
+    TrainingState,
     TrainingStore,
+    enrolment_change,
     enrolment_key,
+    learner_change,
     learner_key,
 )
 from shared.consumer import Delivery, Subscription, subscribe
@@ -54,13 +58,22 @@ from shared.contracts.training import (
     sector_of_organisation,
 )
 from shared.events import Envelope, derived_id, new_event
+from shared.records import EntityCache, Key, Record, UnitOfWork, retrying
 from shared.rejections import Rejected
 from shared.service import Runtime
 from shared.topics import dlq
 
 ACCEPTED = accepted_types("training")
-_PLAN_ATTEMPTS = 3
 log = logging.getLogger(__name__)
+_CACHES: weakref.WeakKeyDictionary[Runtime, EntityCache[TrainingState]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def store_of(runtime: Runtime) -> TrainingStore:
+    """The training store of this service process, with the process's cache of entities."""
+    return TrainingStore(runtime.db, _CACHES.setdefault(runtime, EntityCache()))
+
 
 _EVENT_TYPES: dict[type[EventData], str] = {
     LearnerRegistered: REGISTERED,
@@ -99,8 +112,9 @@ class Plan:
 
     outcomes: list[Outcome]
     courses: list[tuple[str, Course]] = field(default_factory=list)
-    learners: dict[str, LearnerWrite] = field(default_factory=dict)
-    enrolments: dict[str, EnrolmentWrite] = field(default_factory=dict)
+    learners: dict[Key, LearnerWrite] = field(default_factory=dict)
+    enrolments: dict[Key, EnrolmentWrite] = field(default_factory=dict)
+    seen_before: bool = False  # some fact had been applied before (a redelivery)
 
     @property
     def errors(self) -> list[Rejected]:
@@ -169,8 +183,11 @@ def _fact_time(data: LearnerFact) -> datetime:
     return data.withdrawn_at
 
 
-async def plan(store: TrainingStore, facts: list[Fact]) -> Plan:
-    """What each fact does, in order, given the stored state: nothing is written here."""
+async def plan(
+    uow: UnitOfWork[TrainingState], store: TrainingStore, facts: list[Fact], now: datetime
+) -> Plan:
+    """What each fact does, in order, given the histories; stages one record per learner and
+    enrolment the batch changes (nothing is written here)."""
     result = Plan([Outcome() for _ in facts])
     state = _State()
     for partnership in {f.partnership for f in facts}:
@@ -178,15 +195,20 @@ async def plan(store: TrainingStore, facts: list[Fact]) -> Plan:
         course_ids = [d.course_id for d in mine if isinstance(d, LearnerFact)]
         found = await store.courses_by_id(partnership, course_ids)
         state.courses.update({(partnership, k): v for k, v in found.items()})
-        learner_ids = [getattr(d, "learner_id", None) for d in mine]
-        known = await store.learners_by_id(partnership, [i for i in learner_ids if i])
-        state.learners.update({learner_key(partnership, k): v for k, v in known.items()})
     keys = [
+        learner_key(f.partnership, learner_id)
+        for f in facts
+        if (learner_id := getattr(f.data, "learner_id", None))
+    ] + [
         enrolment_key(f.partnership, f.data.learner_id, f.data.course_id)
         for f in facts
         if isinstance(f.data, LearnerFact)
     ]
-    state.enrolments.update(await store.enrolments_by_key(keys))
+    for key, entity in (await uow.load(keys)).items():
+        if isinstance(entity.state, KnownLearner):
+            state.learners[key] = entity.state
+        elif isinstance(entity.state, KnownEnrolment):
+            state.enrolments[key] = entity.state
 
     for fact, outcome in zip(facts, result.outcomes, strict=True):
         data = fact.data
@@ -205,6 +227,12 @@ async def plan(store: TrainingStore, facts: list[Fact]) -> Plan:
         except Rejected as exc:
             outcome.error = exc
             outcome.events.clear()
+    for key, learner in result.learners.items():
+        uow.stage(key, [learner_change(learner)], learner.event_ids, now)
+    for key, enrolment in result.enrolments.items():
+        uow.stage(
+            key, [enrolment_change(enrolment)], [h["event_id"] for h in enrolment.history], now
+        )
     return result
 
 
@@ -213,17 +241,14 @@ class _State:
     """What the batch knows so far: stored state with the batch's earlier facts applied."""
 
     courses: dict[tuple[str, str], Course] = field(default_factory=dict)
-    learners: dict[str, KnownLearner] = field(default_factory=dict)
-    enrolments: dict[str, KnownEnrolment] = field(default_factory=dict)
+    learners: dict[Key, KnownLearner] = field(default_factory=dict)
+    enrolments: dict[Key, KnownEnrolment] = field(default_factory=dict)
 
 
-def _learner_write(
-    result: Plan, state: _State, key: str, fact: Fact, learner: Learner
-) -> LearnerWrite:
+def _learner_write(result: Plan, key: Key, learner: Learner) -> LearnerWrite:
     write = result.learners.get(key)
     if write is None:
-        known = state.learners.get(key)
-        write = LearnerWrite(fact.partnership, learner, new=known is None)
+        write = LearnerWrite(learner)
         result.learners[key] = write
     write.learner = learner
     return write
@@ -237,8 +262,9 @@ def _plan_registration(
     key = learner_key(fact.partnership, learner.learner_id)
     known = state.learners.get(key)
     if known is not None and fact.cause.id in known.applied:
+        result.seen_before = True
         return  # applied before: announced again above, not written again
-    write = _learner_write(result, state, key, fact, learner)
+    write = _learner_write(result, key, learner)
     write.event_ids.append(fact.cause.id)
     state.learners[key] = KnownLearner(
         learner,
@@ -259,6 +285,7 @@ def _plan_learner_fact(
         # This fact registered the learner implicitly before; say so again (same event id).
         outcome.events.append(_envelope(fact, known.learner.registered_event(), _fact_time(data)))
     if current is not None and cause.id in current.published:
+        result.seen_before = True
         # Applied before (a redelivery, or a repeated xAPI statement): no second effect, but
         # the event it raised is published again in case the first publication was lost.
         republished = _republished(fact, current.published[cause.id])
@@ -277,7 +304,7 @@ def _plan_learner_fact(
             data.learner_id, known.learner if known else None, data.organisation, data.sector, at
         )
         if known is None:
-            _learner_write(result, state, lkey, fact, learner).first_seen_by = cause.id
+            _learner_write(result, lkey, learner).first_seen_by = cause.id
             state.learners[lkey] = KnownLearner(learner, cause.id)
             outcome.events.append(_envelope(fact, learner.registered_event(), at))
         if isinstance(data, EnrolmentRecorded):
@@ -295,60 +322,48 @@ def _plan_learner_fact(
         }
     write = result.enrolments.get(key)
     if write is None:
-        revision = current.revision if current is not None else None
-        write = EnrolmentWrite(key, p, step.enrolment, revision)
+        write = EnrolmentWrite(key, step.enrolment)
         result.enrolments[key] = write
     write.enrolment = step.enrolment
     write.history.append(
         {"event_id": cause.id, "outcome": step.outcome.value, "published": published}
     )
     state.enrolments[key] = KnownEnrolment(
-        step.enrolment,
-        {**(current.published if current else {}), cause.id: published},
-        current.revision if current else None,
+        step.enrolment, {**(current.published if current else {}), cause.id: published}
     )
 
 
-async def commit(runtime: Runtime, store: TrainingStore, planned: Plan) -> None:
-    """Write, then publish. Published even when the store said 'already applied': the first
-    attempt may have crashed between storing and publishing; subscribers dedupe by id."""
-    await store.upsert_courses(planned.courses)
-    await store.save_learners(list(planned.learners.values()))
-    await store.save_enrolments(list(planned.enrolments.values()))
-    # A fact delivered twice in one batch would announce its event twice: once is enough.
+async def ingest(runtime: Runtime, facts: list[Fact], *, all_or_nothing: bool) -> Plan:
+    """Plan and record a batch, then publish. With `all_or_nothing`, the first fact that cannot
+    be used is raised and nothing is written; otherwise those facts are left out (see
+    `Plan.errors`)."""
+    store = store_of(runtime)
+    now = datetime.now(UTC)
+
+    async def attempt(
+        uow: UnitOfWork[TrainingState],
+    ) -> tuple[Plan, UnitOfWork[TrainingState]]:
+        planned = await plan(uow, store, facts, now)
+        if all_or_nothing and planned.errors:
+            raise planned.errors[0]
+        await store.upsert_courses(planned.courses)  # a catalogue: the latest description wins
+        return planned, uow
+
+    written: list[Record] = []
+    planned, uow = await retrying(store.repository, attempt, written=written)
+    # After a redelivery, the read models may be behind (a crash after appending): all of the
+    # batch's entities are brought up to date, not only those written now.
+    touched = uow.entities.keys() if planned.seen_before else {r.key for r in written}
+    await store.project(
+        (key, uow.entities[key].version, uow.entities[key].state) for key in touched
+    )
+    # Published even for facts applied before: the first attempt may have crashed between
+    # storing and publishing; subscribers dedupe by id. A fact delivered twice in one batch
+    # would announce its event twice: once is enough.
     events = list({e.id: e for o in planned.outcomes for e in o.events}.values())
     if events:
         await runtime.publish(runtime.topics.training_events, events)
-
-
-async def ingest(runtime: Runtime, facts: list[Fact], *, all_or_nothing: bool) -> Plan:
-    """Plan and commit a batch. With `all_or_nothing`, the first fact that cannot be used is
-    raised and nothing is written; otherwise those facts are left out (see `Plan.errors`)."""
-    store = TrainingStore(runtime.db)
-    log.debug("training batch of %d: planning", len(facts))
-    for attempt in range(_PLAN_ATTEMPTS):
-        started = time.monotonic()
-        planned = await plan(store, facts)
-        if all_or_nothing and planned.errors:
-            raise planned.errors[0]
-        planned_at = time.monotonic()
-        try:
-            await commit(runtime, store, planned)
-            log.debug(
-                "training batch of %d: planned in %.2fs, committed in %.2fs",
-                len(facts),
-                planned_at - started,
-                time.monotonic() - planned_at,
-            )
-        except ConcurrentChange:
-            # Another writer (the other channel, a second instance) got there first: what was
-            # written is whole per document, so planning again from the new state is safe.
-            if attempt == _PLAN_ATTEMPTS - 1:
-                raise
-            log.info("training documents changed meanwhile; planning the batch again")
-            continue
-        return planned
-    raise AssertionError("unreachable")
+    return planned
 
 
 def _decode(record: ConsumerRecord[Any, Any]) -> Fact:

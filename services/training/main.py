@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from services.training import api, handlers
 from services.training.settings import TrainingSettings
-from services.training.store import TrainingStore
 from shared.service import Runtime, ServiceSpec, build_app
 from shared.settings import load_settings
 from shared.topics import Topics
@@ -15,7 +14,7 @@ SETTINGS = TrainingSettings
 
 
 async def create_indexes(runtime: Runtime) -> None:
-    await TrainingStore(runtime.db).create_indexes()
+    await handlers.store_of(runtime).create_indexes()
 
 
 def spec(topics: Topics) -> ServiceSpec:

@@ -1,15 +1,13 @@
-"""The training database: courses, learners, and one document per (learner, course) enrolment.
+"""The training database: courses, and the histories of learners and enrolments as
+append-only records (`shared.records`, collection `training_records`), with one read-model
+document per learner and per (learner, course) enrolment for queries and totals.
 
-Documents are keyed by natural ids within the partnership (`<partnership>|<learner>|<course>`
-for an enrolment; ids cannot contain `|`). Each document lists the ids of the events and
-statements applied to it (`_events`, as `shared.idempotency` does), so a fact applied twice
-changes nothing the second time; an enrolment also keeps the history of what each fact did and
-which canonical event it raised, so a redelivered fact re-publishes exactly that event.
-
-Writes are shaped for stock FerretDB 1.24's SQLite backend, where an update scans the collection
-and an insert is cheap: a batch makes one write per document it changes, new documents go in
-one `insert_many`, and an update applies only to the revision (`_rev`) the batch read, so a
-concurrent writer is detected instead of overwritten (`ConcurrentChange`: plan again).
+Record keys: `(partnership, "learner:<learner id>")` and `(partnership, "enrolment:<learner
+id>|<course id>")` (ids cannot contain `|`). A learner's record holds the learner as it now
+stands (and the fact that registered it implicitly, if any); an enrolment's holds the
+enrolment as it now stands and, per fact applied, what it did and which canonical event it
+raised, so a redelivered fact re-publishes exactly that event. Courses are a catalogue: the
+latest description of a course replaces the earlier one.
 """
 
 from __future__ import annotations
@@ -17,32 +15,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.training.domain import Course, Enrolment, Learner, Status
 from shared.codes import Organisation, Sector, TrainingFormat
 from shared.contracts.training import Channel, CourseTheme, WithdrawalReason
-from shared.idempotency import APPLIED_FIELD
-from shared.mongo import Document, find_by_ids, insert_new
+from shared.mongo import Document, find_by_ids
+from shared.read_models import VERSION, write_newest
+from shared.records import EntityCache, Key, MongoRecordStore, Record, Repository
 
-REVISION = "_rev"
-_HIDDEN = {"_id": 0, APPLIED_FIELD: 0, REVISION: 0, "history": 0, "partnership": 0}
-
-
-def course_key(partnership: str, course_id: str) -> str:
-    return f"{partnership}|{course_id}"
+_HIDDEN = {"_id": 0, VERSION: 0, "partnership": 0}
 
 
-def learner_key(partnership: str, learner_id: str) -> str:
-    return f"{partnership}|{learner_id}"
-
-
-def enrolment_key(partnership: str, learner_id: str, course_id: str) -> str:
-    return f"{partnership}|{learner_id}|{course_id}"
+def _doc_id(partnership: str, *ids: str) -> str:
+    """A read-model or catalogue document's `_id`: the partnership and natural ids."""
+    return "|".join((partnership, *ids))
 
 
 def course_doc(course: Course) -> Document:
@@ -84,17 +73,13 @@ def learner_doc(learner: Learner) -> Document:
     }
 
 
-def _learner_of(doc: Document) -> KnownLearner:
-    return KnownLearner(
-        Learner(
-            learner_id=doc["learner_id"],
-            organisation=Organisation(doc["organisation"]),
-            sector=Sector(doc["sector"]),
-            registered_at=doc["registered_at"],
-            implicit=doc.get("implicit", False),
-        ),
-        doc.get("first_seen_by"),
-        frozenset(doc.get(APPLIED_FIELD, ())),
+def learner_of(doc: Document) -> Learner:
+    return Learner(
+        learner_id=doc["learner_id"],
+        organisation=Organisation(doc["organisation"]),
+        sector=Sector(doc["sector"]),
+        registered_at=doc["registered_at"],
+        implicit=doc.get("implicit", False),
     )
 
 
@@ -120,7 +105,7 @@ def enrolment_doc(partnership: str, enrolment: Enrolment) -> Document:
     }
 
 
-def _enrolment_of(doc: Document) -> Enrolment:
+def enrolment_of(doc: Document) -> Enrolment:
     reason = doc.get("withdrawal_reason")
     return Enrolment(
         learner_id=doc["learner_id"],
@@ -142,53 +127,77 @@ def _enrolment_of(doc: Document) -> Enrolment:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class KnownEnrolment:
     enrolment: Enrolment
     # What each fact already applied did: event id -> published event {"type", "data"} or None.
     published: dict[str, Document | None] = field(default_factory=dict)
-    revision: int | None = None  # None: not stored yet
 
 
 @dataclass
 class EnrolmentWrite:
     """An enrolment's state after a batch, and the history entries the batch adds."""
 
-    key: str
-    partnership: str
+    key: Key
     enrolment: Enrolment
-    revision: int | None  # the stored revision the batch started from; None: a new document
     history: list[Document] = field(default_factory=list)
 
 
 @dataclass
 class LearnerWrite:
-    partnership: str
     learner: Learner
-    new: bool
     event_ids: list[str] = field(default_factory=list)
     first_seen_by: str | None = None
 
 
-# FerretDB 1.24 (SQLite) stops answering on a bulk update of about a hundred operations or
-# more; updates go in smaller commands.
-_UPDATES_PER_COMMAND = 50
+TrainingState = KnownLearner | KnownEnrolment | None  # None: never written
 
 
-def _chunks(ops: list[UpdateOne]) -> list[list[UpdateOne]]:
-    return [ops[i : i + _UPDATES_PER_COMMAND] for i in range(0, len(ops), _UPDATES_PER_COMMAND)]
+def learner_key(partnership: str, learner_id: str) -> Key:
+    return (partnership, f"learner:{learner_id}")
 
 
-class ConcurrentChange(Exception):
-    """Another writer changed a document between our read and our write: plan again."""
+def enrolment_key(partnership: str, learner_id: str, course_id: str) -> Key:
+    return (partnership, f"enrolment:{learner_id}|{course_id}")
 
 
-async def _insert_new(collection: AsyncCollection[Any], docs: list[Document]) -> None:
-    """Insert documents planned as new; one that exists by now was written by a concurrent
-    writer, so the batch must be planned again against it."""
-    there = await insert_new(collection, docs, size=max(1, len(docs)))
-    if there:
-        raise ConcurrentChange(f"{len(there)} document(s) created meanwhile")
+class TrainingFolding:
+    """Records to learners and enrolments: each record holds the entity as it then stood."""
+
+    def initial(self, key: Key) -> TrainingState:
+        return None
+
+    def apply(self, state: TrainingState, record: Record) -> TrainingState:
+        for change in record.changes:
+            if change["kind"] == "learner":
+                known = state if isinstance(state, KnownLearner) else None
+                state = KnownLearner(
+                    learner_of(change["learner"]),
+                    (known.first_seen_by if known else None) or change.get("first_seen_by"),
+                    (known.applied if known else frozenset()) | frozenset(change["registrations"]),
+                )
+            elif change["kind"] == "enrolment":
+                published = dict(state.published) if isinstance(state, KnownEnrolment) else {}
+                published |= {h["event_id"]: h.get("published") for h in change["history"]}
+                state = KnownEnrolment(enrolment_of(change["enrolment"]), published)
+        return state
+
+
+def learner_change(write: LearnerWrite) -> Document:
+    return {
+        "kind": "learner",
+        "learner": learner_doc(write.learner),
+        "first_seen_by": write.first_seen_by,
+        "registrations": write.event_ids,
+    }
+
+
+def enrolment_change(write: EnrolmentWrite) -> Document:
+    return {
+        "kind": "enrolment",
+        "enrolment": enrolment_doc(write.key[0], write.enrolment),
+        "history": write.history,
+    }
 
 
 @dataclass(frozen=True)
@@ -215,12 +224,15 @@ class Period:
 
 
 class TrainingStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], cache: EntityCache[TrainingState]) -> None:
+        self.records = MongoRecordStore(db["training_records"])
+        self.repository = Repository(self.records, TrainingFolding(), cache)
         self.courses = db["courses"]
         self.learners = db["learners"]
         self.enrolments = db["enrolments"]
 
     async def create_indexes(self) -> None:
+        await self.records.ensure_indexes()
         await self.courses.create_index([("partnership", ASCENDING), ("activity_id", ASCENDING)])
         for fields in (
             [("partnership", ASCENDING), ("course_id", ASCENDING)],
@@ -228,6 +240,31 @@ class TrainingStore:
             [("partnership", ASCENDING), ("enrolled_at", ASCENDING)],
         ):
             await self.enrolments.create_index(fields)
+
+    async def project(self, states: Iterable[tuple[Key, int, TrainingState]]) -> None:
+        """Bring the learners' and enrolments' read models up to these versions."""
+        learners, enrolments = [], []
+        for (partnership, _), version, state in states:
+            if isinstance(state, KnownLearner):
+                learners.append(
+                    {
+                        "_id": _doc_id(partnership, state.learner.learner_id),
+                        "partnership": partnership,
+                        VERSION: version,
+                        **learner_doc(state.learner),
+                    }
+                )
+            elif isinstance(state, KnownEnrolment):
+                e = state.enrolment
+                enrolments.append(
+                    {
+                        "_id": _doc_id(partnership, e.learner_id, e.course_id),
+                        VERSION: version,
+                        **enrolment_doc(partnership, e),
+                    }
+                )
+        await write_newest(self.learners, learners)
+        await write_newest(self.enrolments, enrolments)
 
     # -- courses ---------------------------------------------------------------------------
 
@@ -238,7 +275,7 @@ class TrainingStore:
         await self.courses.bulk_write(
             [
                 UpdateOne(
-                    {"_id": course_key(p, c.course_id)},
+                    {"_id": _doc_id(p, c.course_id)},
                     {"$set": {"partnership": p, **course_doc(c)}},
                     upsert=True,
                 )
@@ -248,7 +285,7 @@ class TrainingStore:
         )
 
     async def courses_by_id(self, partnership: str, ids: Iterable[str]) -> dict[str, Course]:
-        keys = [course_key(partnership, i) for i in set(ids)]
+        keys = [_doc_id(partnership, i) for i in set(ids)]
         return {doc["course_id"]: course_of(doc) for doc in await find_by_ids(self.courses, keys)}
 
     async def courses_by_activity(
@@ -259,104 +296,17 @@ class TrainingStore:
 
     async def course(self, partnership: str, course_id: str) -> Document | None:
         return await self.courses.find_one(
-            {"_id": course_key(partnership, course_id)}, {"_id": 0, "partnership": 0}
+            {"_id": _doc_id(partnership, course_id)}, {"_id": 0, "partnership": 0}
         )
 
     async def list_courses(self, partnership: str) -> list[Document]:
         cursor = self.courses.find({"partnership": partnership}, {"_id": 0, "partnership": 0})
         return [doc async for doc in cursor.sort("course_id", ASCENDING)]
 
-    # -- learners --------------------------------------------------------------------------
-
-    async def learners_by_id(self, partnership: str, ids: Iterable[str]) -> dict[str, KnownLearner]:
-        keys = [learner_key(partnership, i) for i in set(ids)]
-        return {
-            doc["learner_id"]: _learner_of(doc) for doc in await find_by_ids(self.learners, keys)
-        }
-
-    async def save_learners(self, writes: Sequence[LearnerWrite]) -> None:
-        """New learners in one insert; registrations of known learners as updates. Every write
-        records the event ids it applies, so a redelivered registration is seen as applied."""
-        fresh = [w for w in writes if w.new]
-        if fresh:
-            docs = [
-                {
-                    "_id": learner_key(w.partnership, w.learner.learner_id),
-                    "partnership": w.partnership,
-                    "first_seen_by": w.first_seen_by,
-                    APPLIED_FIELD: w.event_ids,
-                    **learner_doc(w.learner),
-                }
-                for w in fresh
-            ]
-            await _insert_new(self.learners, docs)
-        known = [
-            UpdateOne(
-                {"_id": learner_key(w.partnership, w.learner.learner_id)},
-                {
-                    "$set": learner_doc(w.learner),
-                    "$push": {APPLIED_FIELD: {"$each": w.event_ids}},
-                },
-            )
-            for w in writes
-            if not w.new
-        ]
-        for chunk in _chunks(known):
-            await self.learners.bulk_write(chunk, ordered=False)
+    # -- learners and enrolments ----------------------------------------------------------
 
     async def learner(self, partnership: str, learner_id: str) -> Document | None:
-        return await self.learners.find_one(
-            {"_id": learner_key(partnership, learner_id)},
-            {"_id": 0, APPLIED_FIELD: 0, "partnership": 0, "first_seen_by": 0},
-        )
-
-    # -- enrolments ------------------------------------------------------------------------
-
-    async def enrolments_by_key(self, keys: Iterable[str]) -> dict[str, KnownEnrolment]:
-        found: dict[str, KnownEnrolment] = {}
-        for doc in await find_by_ids(self.enrolments, list(keys)):
-            published = {h["event_id"]: h.get("published") for h in doc.get("history", [])}
-            found[doc["_id"]] = KnownEnrolment(_enrolment_of(doc), published, doc.get(REVISION, 0))
-        return found
-
-    async def save_enrolments(self, writes: Sequence[EnrolmentWrite]) -> None:
-        """One write per enrolment for a whole batch: new enrolments in one insert, known ones
-        updated only if nobody changed them since they were read (their revision)."""
-        fresh = [
-            {
-                "_id": w.key,
-                **enrolment_doc(w.partnership, w.enrolment),
-                "history": w.history,
-                APPLIED_FIELD: [h["event_id"] for h in w.history],
-                REVISION: 1,
-            }
-            for w in writes
-            if w.revision is None
-        ]
-        if fresh:
-            await _insert_new(self.enrolments, fresh)
-        known = [w for w in writes if w.revision is not None]
-        if not known:
-            return
-        ops = [
-            UpdateOne(
-                {"_id": w.key, REVISION: w.revision},
-                {
-                    "$set": enrolment_doc(w.partnership, w.enrolment),
-                    "$push": {
-                        "history": {"$each": w.history},
-                        APPLIED_FIELD: {"$each": [h["event_id"] for h in w.history]},
-                    },
-                    "$inc": {REVISION: 1},
-                },
-            )
-            for w in known
-        ]
-        matched = 0
-        for chunk in _chunks(ops):
-            matched += (await self.enrolments.bulk_write(chunk, ordered=False)).matched_count
-        if matched != len(known):
-            raise ConcurrentChange(f"{len(known) - matched} enrolment(s) changed while updated")
+        return await self.learners.find_one({"_id": _doc_id(partnership, learner_id)}, _HIDDEN)
 
     async def enrolments_of_learner(self, partnership: str, learner_id: str) -> list[Document]:
         cursor = self.enrolments.find(

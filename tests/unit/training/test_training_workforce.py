@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from services.training.domain import Cause
 from services.training.handlers import Fact, plan
-from services.training.store import TrainingStore
+from services.training.store import TrainingFolding, TrainingStore
 from shared.contracts.training import (
     WORKFORCE_RECORDED,
     WORKFORCE_REPORTED,
@@ -19,6 +19,7 @@ from shared.contracts.training import (
     WorkforceReported,
 )
 from shared.events import derived_id, new_event
+from shared.records import EntityCache, MemoryRecordStore, Repository, UnitOfWork
 
 
 async def test_a_recorded_workforce_is_reported_under_an_id_derived_from_its_cause() -> None:
@@ -33,7 +34,8 @@ async def test_a_recorded_workforce_is_reported_under_an_id_derived_from_its_cau
     )
     fact = Fact(Cause(inbound.id, Channel.KAFKA), "gscp", data, inbound)
     # Nothing is read or written for a headcount: a store without a database will do.
-    planned = await plan(TrainingStore(MagicMock()), [fact, fact])
+    uow = UnitOfWork(Repository(MemoryRecordStore(), TrainingFolding()))
+    planned = await plan(uow, TrainingStore(MagicMock(), EntityCache()), [fact, fact], at)
     for outcome in planned.outcomes:
         assert outcome.error is None
         [event] = outcome.events
@@ -45,6 +47,7 @@ async def test_a_recorded_workforce_is_reported_under_an_id_derived_from_its_cau
         )
     assert not planned.learners
     assert not planned.enrolments
+    assert not uow.staged
 
 
 @pytest.mark.parametrize("year", ["2020-22", "2020/21", "20-21"])
