@@ -99,7 +99,7 @@ class MongoRecordStore:
     every key by `_id` (`$in`), the one lookup every MongoDB-wire server answers from an index,
     and ask again for the keys whose window came back full."""
 
-    WINDOW = 4
+    WINDOW = 4  # versions asked for at first; doubled for a key whose window came back full
 
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
@@ -113,11 +113,12 @@ class MongoRecordStore:
     async def read(self, after: Mapping[Key, int]) -> dict[Key, list[Record]]:
         found: dict[Key, list[Record]] = {key: [] for key in after}
         pending = dict(after)
+        window = self.WINDOW
         while pending:
             ids = [
                 record_id(p, e, v)
                 for (p, e), last in pending.items()
-                for v in range(last + 1, last + 1 + self.WINDOW)
+                for v in range(last + 1, last + 1 + window)
             ]
             by_id = {doc["_id"]: doc for doc in await find_by_ids(self.collection, ids)}
             following: dict[Key, int] = {}
@@ -126,9 +127,10 @@ class MongoRecordStore:
                 while (doc := by_id.get(record_id(p, e, version + 1))) is not None:
                     found[(p, e)].append(_from_document(doc))
                     version += 1
-                if version == last + self.WINDOW:
+                if version == last + window:
                     following[(p, e)] = version
             pending = following
+            window *= 2
         return found
 
     async def append(self, records: Sequence[Record]) -> set[Key]:
@@ -229,25 +231,24 @@ class Repository(Generic[S]):
         self.folding = folding
         self.cache: EntityCache[S] = cache if cache is not None else EntityCache()
 
-    async def load(self, keys: Iterable[Key], *, fresh: bool = False) -> dict[Key, Entity[S]]:
-        """The entities, from the cache where held (unless `fresh`), else from their records;
-        an entity never written is at version 0 in its initial state."""
-        entities: dict[Key, Entity[S]] = {}
-        after: dict[Key, int] = {}
+    async def load(self, keys: Iterable[Key]) -> dict[Key, Entity[S]]:
+        """The entities as their records now stand; an entity never written is at version 0
+        in its initial state. The cache saves reading and folding what is known already: only
+        records after the cached version are read, in one round trip for all the keys, so a
+        decision (and above all a refusal) is never taken on a state another writer has moved
+        on from."""
+        known: dict[Key, Entity[S]] = {}
         for key in dict.fromkeys(keys):
-            cached = None if fresh else self.cache.get(key)
-            if cached is not None:
-                entities[key] = cached
-            else:
-                after[key] = 0
-        if after:
-            for key, records in (await self.store.read(after)).items():
-                entity = Entity(key, 0, self.folding.initial(key), frozenset())
-                for record in records:
-                    entity = entity.then(record, self.folding)
-                entities[key] = entity
-                self.cache.put(entity)
-        return entities
+            cached = self.cache.get(key)
+            known[key] = cached or Entity(key, 0, self.folding.initial(key), frozenset())
+        newer = await self.store.read({key: e.version for key, e in known.items()})
+        for key, records in newer.items():
+            entity = known[key]
+            for record in records:
+                entity = entity.then(record, self.folding)
+            known[key] = entity
+            self.cache.put(entity)
+        return known
 
     async def append(
         self, records: Sequence[Record], entities: Mapping[Key, Entity[S]]
@@ -266,16 +267,15 @@ class UnitOfWork(Generic[S]):
     """One attempt at a batch: load entities, decide, stage at most one record per entity;
     `commit` appends them all. The caller retries the attempt on conflict (`retrying`)."""
 
-    def __init__(self, repository: Repository[S], *, fresh: bool = False) -> None:
+    def __init__(self, repository: Repository[S]) -> None:
         self.repository = repository
-        self.fresh = fresh  # bypass the cache: e.g. a sweep acting on what others wrote
         self.entities: dict[Key, Entity[S]] = {}
         self.staged: dict[Key, Record] = {}
         self.written: list[Record] = []
 
     async def load(self, keys: Iterable[Key]) -> dict[Key, Entity[S]]:
         wanted = [k for k in dict.fromkeys(keys) if k not in self.entities]
-        self.entities.update(await self.repository.load(wanted, fresh=self.fresh))
+        self.entities.update(await self.repository.load(wanted))
         return {k: self.current(k) for k in dict.fromkeys(keys)}
 
     def current(self, key: Key) -> Entity[S]:

@@ -29,7 +29,7 @@ async def sweep_overdue(runtime: Runtime, now: datetime) -> int:
     """Announce every contact overdue at `now`; returns how many were announced."""
     store = store_of(runtime)
     keys = await store.overdue_candidates(now, settings_of(runtime).overdue_sweep_batch)
-    entities = await store.repository.load(keys, fresh=True)
+    entities = await store.repository.load(keys)
     due = [
         (entity.state, domain.overdue_event(entity.state))
         for entity in entities.values()

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Body, Header, HTTPException, Query, Request
 from pydantic import ValidationError
 
 from services.reviews import domain, tracker
-from services.reviews.handlers import ACCEPTED, execute, today_in_london
-from services.reviews.store import ReviewStore, Version
+from services.reviews.handlers import ACCEPTED, execute, store_of, today_in_london
+from services.reviews.store import Version
 from shared.auth import current_principal, note_accepted
 from shared.codes import ReviewKind
 from shared.contracts import Inbound, contract_for, decode_inbound, parse_data
@@ -37,6 +37,13 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         description="Becomes the command's event id; a repeated key is applied once.",
+    ),
+]
+OfPartnership = Annotated[
+    str | None,
+    Query(
+        description="The review's partnership; needed only where two partnerships use the "
+        "same review id."
     ),
 ]
 JsonBody = Annotated[dict[str, Any], Body(description="The command's fields (see the catalogue).")]
@@ -166,8 +173,8 @@ def router(runtime: Runtime) -> APIRouter:
     async def update_action(
         action_id: str, body: JsonBody, partnership: Partnership, key: IdempotencyKey = None
     ) -> dict[str, Any]:
-        review_id = body.get("review_id") or await ReviewStore(runtime.db).review_with_action(
-            action_id
+        review_id = body.get("review_id") or await store_of(runtime).review_with_action(
+            partnership, action_id
         )
         if review_id is None:
             raise Conflict(f"no action {action_id}")
@@ -207,14 +214,19 @@ def router(runtime: Runtime) -> APIRouter:
     # -- queries -------------------------------------------------------------------------
 
     async def reviews(partnership: str | None) -> list[domain.Review]:
-        states = await ReviewStore(runtime.db).reviews.latest_states(partnership)
+        states = await store_of(runtime).reviews.latest_states(partnership)
         return [domain.Review.model_validate(s) for s in states]
 
-    async def latest(review_id: str) -> Version:
-        found = await ReviewStore(runtime.db).reviews.latest(review_id)
-        if found is None:
+    async def latest(review_id: str, partnership: str | None) -> Version:
+        found = await store_of(runtime).reviews.find(review_id, partnership)
+        if not found:
             raise HTTPException(404, f"no review {review_id}")
-        return found
+        if len(found) > 1:
+            raise Rejected(
+                "ambiguous", "several partnerships have this review id: name ?partnership="
+            )
+        [doc] = found
+        return Version(doc["version"], doc["state"], {"partnership": doc["partnership"]})
 
     @api.get("/reviews", summary="Reviews, newest first")
     async def list_reviews(
@@ -233,27 +245,36 @@ def router(runtime: Runtime) -> APIRouter:
     @api.get("/reviews/{review_id}", summary="A review with its recommendations and actions")
     async def get_review(
         review_id: str,
+        partnership: OfPartnership = None,
         as_of: Annotated[date | None, Query(description="Overdue as at (default today)")] = None,
     ) -> dict[str, Any]:
-        found = await latest(review_id)
+        found = await latest(review_id, partnership)
         return _view(domain.Review.model_validate(found.state), found.number, as_of)
 
     @api.get("/reviews/{review_id}/history", summary="The plan's versions, oldest first")
-    async def history(review_id: str) -> list[dict[str, Any]]:
-        await latest(review_id)
-        return await ReviewStore(runtime.db).reviews.history(review_id)
+    async def history(review_id: str, partnership: OfPartnership = None) -> list[dict[str, Any]]:
+        found = await latest(review_id, partnership)
+        key = (found.meta["partnership"], review_id)
+        return [
+            {"version": v.number, **v.meta} for v in await store_of(runtime).reviews.history(key)
+        ]
 
     @api.get(
         "/reviews/{review_id}/versions/{version}",
         summary="The review and its plan as they stood at a version",
     )
-    async def version(review_id: str, version: int) -> dict[str, Any]:
-        found = await ReviewStore(runtime.db).reviews.at(review_id, version)
-        if found is None:
+    async def version(
+        review_id: str, version: int, partnership: OfPartnership = None
+    ) -> dict[str, Any]:
+        latest_one = await latest(review_id, partnership)
+        key = (latest_one.meta["partnership"], review_id)
+        found = [v for v in await store_of(runtime).reviews.history(key) if v.number == version]
+        if not found:
             raise HTTPException(404, f"review {review_id} has no version {version}")
-        return _view(domain.Review.model_validate(found.state), found.number, None) | {
-            "summary": found.doc.get("summary"),
-            "at": found.doc.get("at"),
+        [at] = found
+        return _view(domain.Review.model_validate(at.state), at.number, None) | {
+            "summary": at.meta.get("summary"),
+            "at": at.meta.get("at"),
         }
 
     @api.get("/tracker", summary="Actions by status, overdue by owner and agency, completion")
@@ -267,7 +288,7 @@ def router(runtime: Runtime) -> APIRouter:
     async def escalations(
         partnership: str | None = None, open_only: bool = False
     ) -> list[dict[str, Any]]:
-        states = await ReviewStore(runtime.db).escalations.latest_states(partnership)
+        states = await store_of(runtime).escalations.latest_states(partnership)
         return sorted(
             (s for s in states if not (open_only and s.get("resolved_at"))),
             key=lambda s: str(s["raised_at"]),

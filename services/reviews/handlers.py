@@ -1,8 +1,10 @@
 """Reviews's command path, shared by the Kafka subscriber and the HTTP routes, and the
 overdue sweep.
 
-A command becomes the next version of the review (or escalation) it is about (see `store`),
-then its canonical events are published. A redelivered command (same event id) changes
+A command is one unit of work: load the review (or escalation) it is about, let the domain
+decide, append the next version (see `store`), bring the read model up to date, publish its
+canonical events. A command that finds its version taken by another writer decides again on
+the newer state (`shared.records.retrying`). A redelivered command (same event id) changes
 nothing and re-publishes the events stored with its version, with the same ids, so a crash
 between storing and publishing loses nothing and subscribers see one event.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -20,20 +23,27 @@ from pydantic import BaseModel
 
 from services.reviews import domain
 from services.reviews.settings import ReviewsSettings
-from services.reviews.store import ReviewStore, Version
+from services.reviews.store import Aggregates, Chain, ReviewStore, version_change
 from shared.consumer import Delivery, Subscription, subscribe
 from shared.contracts import EventData, Inbound, accepted_types, decode_inbound
 from shared.contracts import reviews as c
 from shared.events import Envelope, derived_id, new_event
+from shared.records import EntityCache, Key, UnitOfWork, retrying
 from shared.rejections import Conflict, Rejected
 from shared.service import Runtime
 from shared.workdays import LONDON
 
 ACCEPTED = accepted_types("reviews")
 log = logging.getLogger(__name__)
+_CACHES: weakref.WeakKeyDictionary[Runtime, tuple[EntityCache[Chain], EntityCache[Chain]]] = (
+    weakref.WeakKeyDictionary()
+)
 
-# A command retries when another one took the version number it wanted.
-MAX_ATTEMPTS = 20
+
+def store_of(runtime: Runtime) -> ReviewStore:
+    """The reviews store of this service process, with the process's caches."""
+    return ReviewStore(runtime.db, _CACHES.setdefault(runtime, (EntityCache(), EntityCache())))
+
 
 ReviewCommand = Callable[[domain.Review, Any], domain.Outcome]
 REVIEW_COMMANDS: dict[type[EventData], ReviewCommand] = {
@@ -100,8 +110,8 @@ def _meta(
     return meta
 
 
-def _republished(version: Version) -> list[Envelope]:
-    return [Envelope.model_validate(e) for e in version.events]
+def _republished(chain: Chain, event_id: str) -> list[Envelope]:
+    return [Envelope.model_validate(e) for e in chain.published[event_id]]
 
 
 def _subject_of(data: EventData) -> str:
@@ -119,13 +129,14 @@ async def execute(runtime: Runtime, item: Inbound) -> list[Envelope]:
     target = _subject_of(data)
     if item.envelope.subject not in (None, target):
         raise Rejected("subject-mismatch", f"subject {item.envelope.subject!r} is not {target!r}")
-    store = ReviewStore(runtime.db)
+    store = store_of(runtime)
     if isinstance(data, c.OpenReview):
-        envelopes = await _open(store, item, data)
+        envelopes = await _run(store.reviews, lambda uow: _open(uow, item, data))
     elif isinstance(data, c.RaiseEscalation | c.ResolveEscalation):
-        envelopes = await _escalate(store, item, data)
+        envelopes = await _run(store.escalations, lambda uow: _escalate(uow, item, data))
     else:
-        envelopes = await _change_review(store, item, target, REVIEW_COMMANDS[type(data)])
+        command = REVIEW_COMMANDS[type(data)]
+        envelopes = await _run(store.reviews, lambda uow: _change_review(uow, item, command))
     await runtime.publish(runtime.topics.reviews_events, envelopes)
     return envelopes
 
@@ -138,141 +149,119 @@ async def ingest(runtime: Runtime, items: list[Inbound]) -> list[Envelope]:
     return published
 
 
-# Each command below reads the newest version, then asks whether it was applied already (in
-# that order: a concurrent copy of the same command then either shows up as applied or takes
-# the version number this one wants), decides, and appends the next version.
+Decide = Callable[[UnitOfWork[Chain]], Any]
 
 
-async def _open(store: ReviewStore, item: Inbound, data: c.OpenReview) -> list[Envelope]:
-    eid = item.envelope.id
-    for _ in range(MAX_ATTEMPTS):
-        latest = await store.reviews.latest(data.review_id)
-        done = None if latest is None else await store.reviews.applied(latest, eid)
-        if done is not None:
-            # Applied before; a crash may have cut it short of the links.
-            for origin_id in data.origin_review_ids:
-                await _link(store, origin_id, data.review_id, item)
-            return _republished(done)
-        if latest is not None:
+async def _run(aggregates: Aggregates, decide: Decide) -> list[Envelope]:
+    """One command as a unit of work, retried on conflict; then the read model follows."""
+
+    async def attempt(uow: UnitOfWork[Chain]) -> tuple[list[Envelope], UnitOfWork[Chain]]:
+        return await decide(uow), uow
+
+    envelopes, uow = await retrying(aggregates.repository, attempt)
+    await aggregates.project((k, e.version, e.state) for k, e in uow.entities.items())
+    return envelopes
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _open(uow: UnitOfWork[Chain], item: Inbound, data: c.OpenReview) -> list[Envelope]:
+    p, eid = item.envelope.partnership, item.envelope.id
+    key = (p, data.review_id)
+    origin_keys = [(p, origin_id) for origin_id in data.origin_review_ids]
+    loaded = await uow.load([key, *origin_keys])
+    chain = loaded[key]
+    if eid in chain.applied:
+        envelopes = _republished(chain.state, eid)  # applied before: only the links may lack
+    else:
+        if chain.version > 0:
             raise Conflict(f"review {data.review_id} already exists")
-        origins = {}
-        for origin_id in data.origin_review_ids:
-            found = await store.reviews.latest(origin_id)
-            origins[origin_id] = None if found is None else review_of(found.state)
-        outcome = domain.open_review(data, item.envelope.partnership, origins)
+        origins = {k[1]: _review_or_none(loaded[k].state) for k in origin_keys}
+        outcome = domain.open_review(data, p, origins)
         envelopes = _envelopes(item.envelope, data.review_id, outcome.events)
-        if await store.reviews.append(
-            None,
-            data.review_id,
-            partnership=item.envelope.partnership,
-            state=state_of(outcome.review),
-            event_id=eid,
-            meta=_meta(item, outcome.summary, envelopes),
-        ):
-            for origin in outcome.linked:
-                await _link(store, origin.review_id, data.review_id, item)
-            return envelopes
-    raise RuntimeError(f"review {data.review_id}: too many concurrent changes")
+        uow.stage(
+            key,
+            [version_change(state_of(outcome.review), _meta(item, outcome.summary, envelopes))],
+            [eid],
+            _now(),
+        )
+    for origin_key in origin_keys:
+        _link(uow, origin_key, data.review_id, item)
+    return envelopes
 
 
-async def _link(store: ReviewStore, origin_id: str, follow_up_id: str, cause: Inbound) -> None:
-    """Record on `origin_id` the review that followed from it, as a version of its own."""
+def _review_or_none(chain: Chain) -> domain.Review | None:
+    return None if chain.state is None else review_of(chain.state)
+
+
+def _link(uow: UnitOfWork[Chain], origin_key: Key, follow_up_id: str, cause: Inbound) -> None:
+    """Record on the origin review the review that followed from it, as a version of its own
+    (in the same unit of work as the opening, so both land or the command runs again)."""
     link_id = f"{cause.envelope.id}:link"
-    for _ in range(MAX_ATTEMPTS):
-        latest = await store.reviews.latest(origin_id)
-        if latest is None or await store.reviews.applied(latest, link_id) is not None:
-            return
-        origin = review_of(latest.state)
-        if follow_up_id in origin.follow_up_review_ids:
-            return
-        linked = domain.link_follow_up(origin, follow_up_id)
-        if await store.reviews.append(
-            latest,
-            origin_id,
-            partnership=origin.partnership,
-            state=state_of(linked),
-            event_id=link_id,
-            meta={
-                "command": "link",
-                "at": cause.envelope.time.isoformat(),
-                "summary": f"followed by review {follow_up_id}",
-                "events": [],
-            },
-        ):
-            return
-    raise RuntimeError(f"review {origin_id}: too many concurrent changes")
+    origin = uow.current(origin_key)
+    if origin.state.state is None or link_id in origin.applied:
+        return
+    review = review_of(origin.state.state)
+    if follow_up_id in review.follow_up_review_ids:
+        return
+    meta = {
+        "command": "link",
+        "at": cause.envelope.time.isoformat(),
+        "summary": f"followed by review {follow_up_id}",
+        "events": [],
+    }
+    linked = domain.link_follow_up(review, follow_up_id)
+    uow.stage(origin_key, [version_change(state_of(linked), meta)], [link_id], _now())
 
 
 async def _change_review(
-    store: ReviewStore, item: Inbound, review_id: str, command: ReviewCommand
+    uow: UnitOfWork[Chain], item: Inbound, command: ReviewCommand
 ) -> list[Envelope]:
     eid = item.envelope.id
-    for attempt in range(MAX_ATTEMPTS):
-        # First from the head's copy (the newest but under a race); then from the newest.
-        probed = attempt > 0
-        latest = await store.reviews.latest(review_id, probe=probed)
-        if latest is None:
-            raise Conflict(f"review {review_id} does not exist")
-        done = await store.reviews.applied(latest, eid)
-        if done is not None:
-            return _republished(done)
-        review = review_of(latest.state)
-        if review.partnership != item.envelope.partnership:
-            raise Conflict(f"review {review_id} belongs to another partnership")
-        try:
-            outcome = command(review, item.data)
-        except Rejected:
-            if probed:
-                raise
-            continue  # refuse only on the newest version, never on a copy behind it
-        envelopes = _envelopes(item.envelope, review_id, outcome.events)
-        if await store.reviews.append(
-            latest,
-            review_id,
-            partnership=review.partnership,
-            state=state_of(outcome.review),
-            event_id=eid,
-            meta=_meta(item, outcome.summary, envelopes, outcome.item),
-        ):
-            return envelopes
-    raise RuntimeError(f"review {review_id}: too many concurrent changes")
+    assert isinstance(item.data, EventData)
+    review_id = _subject_of(item.data)
+    key = (item.envelope.partnership, review_id)
+    chain = (await uow.load([key]))[key]
+    if chain.state.state is None:
+        # Another partnership's review is not there as far as this one is concerned.
+        raise Conflict(f"review {review_id} does not exist")
+    if eid in chain.applied:
+        return _republished(chain.state, eid)
+    outcome = command(review_of(chain.state.state), item.data)
+    envelopes = _envelopes(item.envelope, review_id, outcome.events)
+    meta = _meta(item, outcome.summary, envelopes, outcome.item)
+    uow.stage(key, [version_change(state_of(outcome.review), meta)], [eid], _now())
+    return envelopes
 
 
 async def _escalate(
-    store: ReviewStore, item: Inbound, data: c.RaiseEscalation | c.ResolveEscalation
+    uow: UnitOfWork[Chain], item: Inbound, data: c.RaiseEscalation | c.ResolveEscalation
 ) -> list[Envelope]:
     eid, escalation_id = item.envelope.id, data.escalation_id
-    for _ in range(MAX_ATTEMPTS):
-        latest = await store.escalations.latest(escalation_id)
-        done = None if latest is None else await store.escalations.applied(latest, eid)
-        if done is not None:
-            return _republished(done)
-        if isinstance(data, c.RaiseEscalation):
-            if latest is not None:
-                raise Conflict(f"escalation {escalation_id} already exists")
-            escalation, event = domain.raise_escalation(data, item.envelope.partnership)
-            change: tuple[str, EventData] = (c.ESCALATION_RAISED, event)
-        else:
-            if latest is None:
-                raise Conflict(f"escalation {escalation_id} does not exist")
-            before = escalation_of(latest.state)
-            if before.partnership != item.envelope.partnership:
-                raise Conflict(f"escalation {escalation_id} belongs to another partnership")
-            escalation, resolved = domain.resolve_escalation(before, data)
-            change = (c.ESCALATION_RESOLVED, resolved)
-        subject = escalation.review_id or escalation_id
-        envelopes = _envelopes(item.envelope, subject, [change])
-        summary = "escalation raised" if latest is None else "escalation resolved"
-        if await store.escalations.append(
-            latest,
-            escalation_id,
-            partnership=escalation.partnership,
-            state=state_of(escalation),
-            event_id=eid,
-            meta=_meta(item, summary, envelopes),
-        ):
-            return envelopes
-    raise RuntimeError(f"escalation {escalation_id}: too many concurrent changes")
+    key = (item.envelope.partnership, escalation_id)
+    chain = (await uow.load([key]))[key]
+    if eid in chain.applied:
+        return _republished(chain.state, eid)
+    before = chain.state.state
+    if isinstance(data, c.RaiseEscalation):
+        if before is not None:
+            raise Conflict(f"escalation {escalation_id} already exists")
+        escalation, event = domain.raise_escalation(data, item.envelope.partnership)
+        change: tuple[str, EventData] = (c.ESCALATION_RAISED, event)
+    else:
+        if before is None:
+            raise Conflict(f"escalation {escalation_id} does not exist")
+        escalation, resolved = domain.resolve_escalation(escalation_of(before), data)
+        change = (c.ESCALATION_RESOLVED, resolved)
+    subject = escalation.review_id or escalation_id
+    envelopes = _envelopes(item.envelope, subject, [change])
+    summary = "escalation raised" if before is None else "escalation resolved"
+    uow.stage(
+        key, [version_change(state_of(escalation), _meta(item, summary, envelopes))], [eid], _now()
+    )
+    return envelopes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,7 +298,7 @@ async def sweep(runtime: Runtime, today: date, *, lease: timedelta | None = None
     id) see as one. Reviews are read from their heads (see `store`), which a command in
     flight may not have updated yet; the next sweep sees its effect.
     """
-    store = ReviewStore(runtime.db)
+    store = store_of(runtime)
     if lease is None:
         lease = timedelta(seconds=settings_of(runtime).sweep_claim_lease_s)
     due: dict[str, Envelope] = {}
@@ -349,7 +338,7 @@ async def sweeper(runtime: Runtime) -> None:
 
 
 async def create_indexes(runtime: Runtime) -> None:
-    await ReviewStore(runtime.db).create_indexes()
+    await store_of(runtime).create_indexes()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 
-from shared.idempotency import Change, apply_many, apply_once
 from shared.kafka import ensure_topics
 from shared.ops.system import SERVICES, Infra
 from shared.topics import dlq
@@ -27,29 +24,6 @@ async def test_kafka_round_trip_with_safe_producer(infra: Infra, run_id: str) ->
     await produce(infra.kafka_bootstrap_servers, topic, b"one", b"two")
     records = await read(infra.kafka_bootstrap_servers, topic, expect=2)
     assert sorted(r.value for r in records) == [b"one", b"two"]
-
-
-async def test_apply_many_applies_each_event_once_on_the_real_database(
-    infra: Infra, run_id: str
-) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.mongodb_url)
-    try:
-        coll = client[f"t{run_id}_idem"]["docs"]
-        changes = [
-            Change("a", "e1", {"$inc": {"n": 1}}),
-            Change("a", "e2", {"$inc": {"n": 10}}),
-            Change("b", "e3", {"$inc": {"n": 100}}),
-            Change("a", "e1", {"$inc": {"n": 1}}),  # the same event twice in one batch
-        ]
-        assert await apply_many(coll, changes) == [True, True, True, False]
-        assert await apply_many(coll, changes) == [False, False, False, False]
-        assert await apply_once(coll, Change("b", "e3", {"$inc": {"n": 100}})) is False
-        assert await apply_once(coll, Change("b", "e4", {"$inc": {"n": 1000}})) is True
-        docs = {d["_id"]: d["n"] async for d in coll.find({})}
-        assert docs == {"a": 11, "b": 1100}
-    finally:
-        await client.drop_database(f"t{run_id}_idem")
-        await client.close()
 
 
 @pytest.mark.parametrize("service", list(SERVICES))

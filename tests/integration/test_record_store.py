@@ -8,6 +8,7 @@ import pytest
 
 from shared.mongo import create_client
 from shared.ops.system import Infra
+from shared.read_models import write_newest
 from shared.records import MongoRecordStore
 from tests.support.record_store_contract import RecordStoreContract
 
@@ -23,3 +24,21 @@ class TestMongoRecordStore(RecordStoreContract):
         finally:
             await client.drop_database(f"t{run_id}_records")
             await client.close()
+
+
+async def test_a_read_model_takes_only_newer_versions(infra: Infra, run_id: str) -> None:
+    client = create_client(infra.mongodb_url, app_name="contract")
+    try:
+        latest = client[f"t{run_id}_records"]["latest"]
+        await write_newest(latest, [{"_id": "r1", "version": 1, "n": 1}])
+        await write_newest(latest, [{"_id": "r1", "version": 3, "n": 3}])
+        # A writer that decided on version 2 arrives late, and a copy of version 1 again.
+        await write_newest(latest, [{"_id": "r1", "version": 2, "n": 2}])
+        await write_newest(latest, [{"_id": "r1", "version": 1, "n": 1}])
+        assert await latest.find_one({"_id": "r1"}) == {"_id": "r1", "version": 3, "n": 3}
+        # In one call, only the newest of several versions of a document is written.
+        await write_newest(latest, [{"_id": "r2", "version": v, "n": v} for v in (2, 5, 4)])
+        assert (await latest.find_one({"_id": "r2"}) or {})["n"] == 5
+    finally:
+        await client.drop_database(f"t{run_id}_records")
+        await client.close()
