@@ -11,7 +11,9 @@ machine.
    counts it (count-based: assumes events become visible roughly in publication order,
    and the poll interval bounds the resolution).
 3. Rebuild: reporting stopped, `services.reporting.rebuild.rebuild` replays its canonical
-   topics into fresh read models; events per second replayed.
+   topics into fresh read models; events per second replayed. Beside it, the peer: a plain
+   dataframe recount of the same canonical events (`bench_peer`), and the rebuild's share
+   of its speed.
 
 Every figure is printed with its ratio to the raw ceiling and written to docs/benchmarks.md
 between the `bench:begin`/`bench:end` markers, with the machine, date and command.
@@ -47,6 +49,7 @@ from shared.contracts.intake import SUBMITTED, ContactSubmitted
 from shared.events import encode, new_event
 from shared.kafka import ensure_topics
 from shared.ops import system
+from shared.ops.bench_peer import dataframe_recount
 from shared.ops.paths import REPO, state_dir
 from shared.ops.simulate import KafkaSender
 from shared.ops.simulation.frontdoor import FrontDoor
@@ -620,9 +623,17 @@ async def run(opts: BenchOptions, progress: Progress | None = None) -> BenchResu
                             opts, run_id, data, latency_data, year, procs["reporting"], tick, result
                         )
                     if opts.rebuild:
-                        result.rates.append(
-                            await rebuild_speed(opts, run_id, procs["reporting"], tick)
+                        peer = await dataframe_recount(
+                            opts.bootstrap_servers, Topics(f"bench{run_id}."), tick
                         )
+                        recount = Rate(
+                            "dataframe recount (orjson + polars)", peer.events, peer.seconds
+                        )
+                        rebuilt = await rebuild_speed(opts, run_id, procs["reporting"], tick)
+                        if recount.per_second:
+                            share = rebuilt.per_second / recount.per_second
+                            rebuilt.note = f"({share:.0%} of the dataframe recount)"
+                        result.rates.extend([recount, rebuilt])
             except (BenchError, httpx.HTTPError) as exc:
                 result.failures.append(f"pipeline/rebuild: {exc}")
     finally:
