@@ -34,13 +34,15 @@ status: install
 ## make test: install what is needed, lint and type-check, then the whole suite against real infrastructure
 test: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy shared services
+	$(VENV)/bin/mypy shared services ops
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared services
+	$(VENV)/bin/mypy shared services ops
+	$(VENV)/bin/lint-imports
 
 docs: install
 	$(VENV)/bin/pulse docs

@@ -47,7 +47,7 @@ def chunks(ops: Sequence[T], size: int = MAX_WRITE_BATCH) -> Iterator[Sequence[T
 
 
 # Ids per `$in` read: below the 1,000 the local FerretDB pushes down to its `_id` index
-# (`shared.ops.ferretdb_patch`).
+# (`ops.ferretdb_patch`).
 MAX_READ_BATCH = 500
 
 

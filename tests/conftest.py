@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.ops.stack import StackError
-from shared.ops.system import Infra
+from ops.stack import StackError
+from ops.system import Infra
 from tests.support import infra as infra_support
 
 INTEGRATION_DIRS = ("integration", "e2e", "faults")

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from shared.ops.simulate import SimulateOptions, run
-from shared.ops.system import Infra
+from ops.simulate import SimulateOptions, run
+from ops.system import Infra
 from tests.support.kafka import eventually
 from tests.support.services import running
 

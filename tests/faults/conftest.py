@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.ops import processes, stack
-from shared.ops.stack import StackConfig, StackError
-from shared.ops.system import Infra
+from ops import processes, stack
+from ops.stack import StackConfig, StackError
+from ops.system import Infra
 from tests.support.processes import free_port
 
 

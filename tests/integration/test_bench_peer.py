@@ -3,11 +3,11 @@ and financial year (London dates), each contact once however often its event was
 
 from __future__ import annotations
 
+from ops.bench.peer import dataframe_recount
+from ops.system import Infra
 from shared.contracts.intake import ACKNOWLEDGED, RECEIVED
 from shared.events import new_event
 from shared.kafka import ensure_topics
-from shared.ops.bench_peer import dataframe_recount
-from shared.ops.system import Infra
 from shared.topics import Topics
 from tests.support.kafka import produce
 

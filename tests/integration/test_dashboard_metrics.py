@@ -7,8 +7,8 @@ import json
 import re
 from typing import Any
 
-from shared.ops.paths import REPO
-from shared.ops.system import SERVICES, Infra
+from ops.paths import REPO
+from ops.system import SERVICES, Infra
 from tests.support.services import running
 
 DASHBOARD = REPO / "deploy" / "compose" / "grafana" / "dashboards" / "partnership-pulse.json"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from ops.system import SERVICES, Infra
 from shared.kafka import ensure_topics
-from shared.ops.system import SERVICES, Infra
 from shared.topics import dlq
 from tests.support.kafka import eventually, produce, read
 from tests.support.services import running

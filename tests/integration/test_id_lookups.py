@@ -1,5 +1,5 @@
 """Lookups by `_id` give MongoDB's answers on the database under test. The local stack's
-FerretDB narrows these queries to its `_id` index (`shared.ops.ferretdb_patch`); the rest of
+FerretDB narrows these queries to its `_id` index (`ops.ferretdb_patch`); the rest of
 the filter must still apply."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 
+from ops.system import Infra
 from shared.mongo import insert_new
-from shared.ops.system import Infra
 
 
 async def test_id_filters_match_exactly_what_mongodb_matches(infra: Infra, run_id: str) -> None:

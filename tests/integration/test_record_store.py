@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from ops.system import Infra
 from shared.mongo import create_client
-from shared.ops.system import Infra
 from shared.read_models import write_newest
 from shared.records import MongoRecordStore
 from tests.support.record_store_contract import RecordStoreContract

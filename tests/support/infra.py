@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from shared.ops import stack
-from shared.ops.system import Infra, docker_available, infra_from_env
+from ops import stack
+from ops.system import Infra, docker_available, infra_from_env
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ import httpx
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
-from shared.ops.system import Infra
+from ops.system import Infra
 from shared.service import Runtime
 from shared.settings import ServiceSettings
 from shared.topics import Topics

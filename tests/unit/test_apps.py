@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from shared.ops.system import SERVICES
+from ops.system import SERVICES
 
 
 @pytest.mark.parametrize("service", list(SERVICES))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.ops import docs
+from ops import docs
 
 
 def test_generated_docs_are_committed_and_current() -> None:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.ops.system import SERVICES, Infra
+from ops.system import SERVICES, Infra
 from tests.support.services import running
 
 json_values = st.recursive(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ops.system import Infra
 from shared.events import Envelope, decode
-from shared.ops.system import Infra
 from tests.support.kafka import Record, eventually, read
 from tests.support.services import RunningService
 

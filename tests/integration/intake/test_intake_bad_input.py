@@ -3,9 +3,9 @@ goes on."""
 
 from __future__ import annotations
 
+from ops.system import Infra
 from shared.contracts.intake import RECEIVED
 from shared.events import encode
-from shared.ops.system import Infra
 from shared.topics import dlq
 from tests.integration.intake.helpers import NO_SWEEP, by_type, canonical, stored
 from tests.support.kafka import produce, read

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from ops.system import Infra
 from shared.contracts.intake import (
     DECIDED,
     EARLY_HELP_ALLOCATED,
@@ -20,7 +21,6 @@ from shared.contracts.intake import (
     VIST_RECORDED,
 )
 from shared.events import Envelope, encode
-from shared.ops.system import Infra
 from tests.integration.intake.helpers import by_type, canonical
 from tests.support.kafka import eventually, produce
 from tests.support.services import RunningService, running

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ops.system import Infra
 from shared.codes import MashOutcome
 from shared.contracts.intake import (
     ACKNOWLEDGED,
@@ -18,7 +19,6 @@ from shared.contracts.intake import (
     VIST_RECORDED,
 )
 from shared.events import derived_id, encode
-from shared.ops.system import Infra
 from tests.integration.intake.helpers import NO_SWEEP, by_type, canonical, stored
 from tests.support.kafka import produce
 from tests.support.services import running

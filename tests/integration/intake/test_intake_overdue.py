@@ -7,11 +7,11 @@ import asyncio
 
 import pytest
 
+from ops.system import Infra
 from services.intake import overdue as sweep_module
 from services.intake.overdue import sweep_overdue
 from shared.contracts.intake import DECIDED, DECISION_OVERDUE
 from shared.events import Envelope, derived_id, encode
-from shared.ops.system import Infra
 from tests.integration.intake.helpers import NO_SWEEP, by_type, canonical, stored
 from tests.support.services import RunningService, running
 from tests.unit.intake.factories import at, contact, decision, inbound

@@ -7,12 +7,12 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from ops.system import Infra
 from services.reporting.fact_cache import FactCache
 from services.reporting.handlers import decode_canonical, fact_updates
 from services.reporting.metrics import compute_year
 from services.reporting.store import ReportingStore
 from shared.events import Envelope, encode
-from shared.ops.system import Infra
 from tests.integration.reporting import reporting_events as ev
 
 P, FY = "p", "2020-21"

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
+from ops.system import Infra
 from services.reporting.rebuild import ReportingRunning, rebuild
 from shared.contracts.reporting import SNAPSHOT, STATUS_CHANGED
 from shared.events import decode
-from shared.ops.system import Infra
 from tests.integration.reporting.reporting_events import front_door_set
 from tests.support.kafka import eventually, produce, read
 from tests.support.services import RunningService, running

@@ -8,10 +8,10 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from ops.system import Infra
 from services.reporting.handlers import decode_canonical, fact_updates
 from services.reporting.store import ReportingStore
 from shared.events import encode
-from shared.ops.system import Infra
 from tests.integration.reporting import reporting_events as ev
 from tests.support.kafka import eventually
 from tests.support.services import running, settings_for

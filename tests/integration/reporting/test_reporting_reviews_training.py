@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from ops.system import Infra
 from shared.events import decode
-from shared.ops.system import Infra
 from tests.integration.reporting import reporting_events as ev
 from tests.support.kafka import eventually, produce, read
 from tests.support.services import running

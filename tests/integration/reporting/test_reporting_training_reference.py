@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from ops.system import Infra
 from shared.contracts.training import COMPLETED, ENROLLED
 from shared.events import Envelope, encode
 from shared.kafka import ensure_topics
-from shared.ops.system import Infra
 from shared.topics import Topics, agency_topic
 from tests.fixtures import training_reference as ref
 from tests.support.kafka import eventually

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
+from ops.system import Infra
 from shared.events import Envelope, decode
-from shared.ops.system import Infra
 from tests.support.kafka import read
 from tests.support.services import RunningService
 

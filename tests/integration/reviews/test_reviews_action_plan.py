@@ -10,9 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from pymongo import AsyncMongoClient
 
+from ops.system import Infra
 from services.reviews.handlers import sweep
 from shared.contracts import reviews as c
-from shared.ops.system import Infra
 from tests.integration.reviews.reviews_support import events, load_action_plan, send, types
 from tests.support.services import running
 

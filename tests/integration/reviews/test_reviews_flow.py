@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+from ops.system import Infra
 from services.reviews.handlers import sweep
 from shared.contracts import reviews as c
-from shared.ops.system import Infra
 from tests.integration.reviews.reviews_support import events, send, types
 from tests.support.services import running
 

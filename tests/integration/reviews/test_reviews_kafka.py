@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ops.system import Infra
 from shared.contracts import reviews as c
 from shared.events import Envelope, encode, new_event
-from shared.ops.system import Infra
 from shared.topics import dlq
 from tests.integration.reviews.reviews_support import events
 from tests.support.kafka import eventually, produce, read

@@ -6,11 +6,11 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ops.system import Infra
 from shared.auth import AGENCY, STAFF, new_key_entry
 from shared.contracts.intake import SUBMITTED
 from shared.events import encode, new_event
 from shared.kafka import ensure_topics
-from shared.ops.system import Infra
 from shared.topics import Topics, agency_topic, dlq
 from tests.support.kafka import eventually, produce, read
 from tests.support.services import running

@@ -8,9 +8,9 @@ import asyncio
 import uuid
 from typing import Any
 
+from ops.system import Infra
 from shared.contracts.training import COURSE_UPSERTED, ENROLMENT_RECORDED
 from shared.kafka import ensure_topics
-from shared.ops.system import Infra
 from shared.topics import Topics, agency_topic
 from tests.integration.training.test_training_flows import (
     AT,

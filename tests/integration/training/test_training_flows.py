@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from ops.system import Infra
 from shared.contracts.training import (
     COMPLETED,
     COMPLETION_RECORDED,
@@ -21,7 +22,6 @@ from shared.contracts.training import (
 )
 from shared.events import Envelope, decode, new_event
 from shared.kafka import ensure_topics
-from shared.ops.system import Infra
 from shared.topics import Topics, agency_topic, dlq
 from tests.support.kafka import eventually, produce, read
 from tests.support.services import running

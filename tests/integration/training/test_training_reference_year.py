@@ -10,8 +10,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from ops.system import Infra
 from shared.events import Envelope, encode
-from shared.ops.system import Infra
 from tests.fixtures import training_reference as ref
 from tests.support.kafka import eventually
 from tests.support.services import RunningService, running

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from shared.ops import cli, system
+from ops import cli, system
 
 
 def test_stop_refuses_an_unknown_service_and_stops_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from shared.ops.paths import REPO
-from shared.ops.system import SERVICES
+from ops.paths import REPO
+from ops.system import SERVICES
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 

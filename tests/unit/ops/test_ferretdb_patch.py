@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.ops import ferretdb_patch as patch
+from ops import ferretdb_patch as patch
 
 
 def _module(root: Path, *, edited: bool = True) -> Path:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from shared.ops.simulate import SimulateOptions, _route
-from shared.ops.simulation.model import Plan
-from shared.ops.simulation.year import run_dry
+from ops.simulate import SimulateOptions, _route
+from ops.simulation.model import Plan
+from ops.simulation.year import run_dry
 
 
 def _options(via: str) -> SimulateOptions:

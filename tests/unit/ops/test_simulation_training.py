@@ -6,12 +6,12 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
+from ops.simulation import reference
+from ops.simulation.model import Outbound, Plan, Totals
+from ops.simulation.training import Tables, apportion
+from ops.simulation.year import run_dry
 from shared.codes import Organisation
 from shared.contracts.training import ENROLMENT_RECORDED
-from shared.ops.simulation import reference
-from shared.ops.simulation.model import Outbound, Plan, Totals
-from shared.ops.simulation.training import Tables, apportion
-from shared.ops.simulation.year import run_dry
 
 
 @cache

@@ -10,13 +10,13 @@ from functools import cache
 
 import pytest
 
+from ops.simulation.model import Outbound, Plan, Totals, financial_year
+from ops.simulation.year import Simulation, run_dry
 from shared.codes import REFERRAL_OUTCOMES, ContactSource, Sector, Theme
 from shared.contracts import accepted_types, decode_inbound
 from shared.contracts.intake import DECISION_RECORDED, SUBMITTED
 from shared.contracts.reviews import OPEN_REQUESTED, RECOMMENDATION_SUBMITTED
 from shared.events import encode
-from shared.ops.simulation.model import Outbound, Plan, Totals, financial_year
-from shared.ops.simulation.year import Simulation, run_dry
 from shared.workdays import working_day_deadline
 
 SMALL = Plan(seed=7, scale=0.05)

@@ -1,5 +1,5 @@
 // This file is added to a copy of FerretDB's SQLite backend when the local stack builds it (see
-// shared/ops/ferretdb_patch.py); it is not part of FerretDB's own sources.
+// ops/ferretdb_patch.py); it is not part of FerretDB's own sources.
 //
 // FerretDB 1.24.0 looks a document up by `_id` only when the filter is exactly
 // `{_id: <string or ObjectId>}`. The local stack's services also look documents up by

@@ -22,7 +22,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.ops.paths import DEPLOY_LOCAL
+from ops.paths import DEPLOY_LOCAL
 
 MODULE = "github.com/FerretDB/FerretDB"
 ADDED = DEPLOY_LOCAL / "ferretdb" / "patch" / "id_pushdown.go"

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from shared.ops import stack as local_stack
-from shared.ops import system
+from ops import stack as local_stack
+from ops import system
 
 app = typer.Typer(
     help="Partnership Pulse operator commands.",
@@ -171,7 +171,7 @@ def simulate(
     """Publish a simulated partnership year through the real inbound paths."""
     from rich.progress import Progress
 
-    from shared.ops import simulate as sim
+    from ops import simulate as sim
 
     if via not in ("kafka", "http", "both"):
         raise typer.BadParameter("kafka, http or both", param_hint="--via")
@@ -203,7 +203,7 @@ def _dev_service_key() -> str | None:
     """The local run's trusted-system key, if `make run` made one."""
     import json
 
-    from shared.ops.paths import state_dir
+    from ops.paths import state_dir
 
     keys = state_dir() / "dev-keys.json"
     if keys.exists():
@@ -239,7 +239,7 @@ def bench(
 
     from rich.progress import Progress
 
-    from shared.ops import bench as measure
+    from ops import bench as measure
 
     env = dict(item.split("=", 1) for item in service_env or [] if "=" in item)
     options = measure.BenchOptions(
@@ -328,7 +328,7 @@ def docs(
     check: Annotated[bool, typer.Option(help="fail if the generated docs are out of date")] = False,
 ) -> None:
     """Generate docs/events.md, docs/asyncapi/*.json and docs/openapi/*.json from the code."""
-    from shared.ops import docs as generator
+    from ops import docs as generator
 
     if check:
         stale = generator.stale()

@@ -17,6 +17,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from ops.simulation import reference
+from ops.simulation.model import Outbound, PartnershipTotals, Plan, Totals
 from shared.codes import Organisation, TrainingFormat
 from shared.contracts import EventData
 from shared.contracts.training import (
@@ -33,8 +35,6 @@ from shared.contracts.training import (
     WorkforceRecorded,
 )
 from shared.events import new_event
-from shared.ops.simulation import reference
-from shared.ops.simulation.model import Outbound, PartnershipTotals, Plan, Totals
 from shared.workdays import LONDON
 
 SOURCE = "agency/learning-platform"

@@ -12,10 +12,10 @@ from typing import Any
 
 from faststream.specification import AsyncAPI
 
+from ops.paths import REPO
+from ops.system import SERVICES
 from shared.contracts import Contract, all_contracts, json_schema
 from shared.events import Envelope
-from shared.ops.paths import REPO
-from shared.ops.system import SERVICES
 from shared.topics import Topics
 
 DOCS = REPO / "docs"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator
 
-from shared.ops.simulation.frontdoor import FrontDoor
-from shared.ops.simulation.model import Outbound, Plan, Totals
-from shared.ops.simulation.reviews import ReviewsYear
-from shared.ops.simulation.training import TrainingYear
+from ops.simulation.frontdoor import FrontDoor
+from ops.simulation.model import Outbound, Plan, Totals
+from ops.simulation.reviews import ReviewsYear
+from ops.simulation.training import TrainingYear
 
 PARTS = ("frontdoor", "reviews", "training")
 

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ops import processes, stack
+from ops.paths import REPO, state_dir
 from shared.auth import AGENCY, SERVICE, STAFF, new_key_entry
-from shared.ops import processes, stack
-from shared.ops.paths import REPO, state_dir
 
 SERVICES = {"intake": 8001, "reviews": 8002, "training": 8003, "reporting": 8004}
 Say = Callable[[str], None]
@@ -136,7 +136,7 @@ def start(say: Say = print) -> None:
     }
     for name in SERVICES:
         if processes.running_pid(name) is None:
-            processes.start(name, [sys.executable, "-m", "shared.ops.cli", "run", name], env=env)
+            processes.start(name, [sys.executable, "-m", "ops.cli", "run", name], env=env)
     deadline = time.monotonic() + 90
     pending = dict(SERVICES)
     while pending and time.monotonic() < deadline:

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from ops.simulation.model import Outbound, PartnershipTotals, Plan, Totals
 from shared.codes import (
     REFERRAL_OUTCOMES,
     AgeBand,
@@ -45,7 +46,6 @@ from shared.contracts.intake import (
     VistSubmitted,
 )
 from shared.events import new_event
-from shared.ops.simulation.model import Outbound, PartnershipTotals, Plan, Totals
 from shared.workdays import (
     LONDON,
     add_working_days,

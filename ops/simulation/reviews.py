@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from ops.simulation import reference
+from ops.simulation.model import Outbound, PartnershipTotals, Plan, Totals
 from shared.codes import (
     ActionStatus,
     AgeBand,
@@ -45,8 +47,6 @@ from shared.contracts.reviews import (
     UpdateAction,
 )
 from shared.events import new_event
-from shared.ops.simulation import reference
-from shared.ops.simulation.model import Outbound, PartnershipTotals, Plan, Totals
 from shared.workdays import LONDON, add_working_days, working_days_between
 
 BUSINESS_UNIT = "gscp"

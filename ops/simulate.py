@@ -1,6 +1,6 @@
 """`pulse simulate`: publish a simulated partnership year through the real inbound paths.
 
-The year comes from `shared.ops.simulation` (pure, deterministic for a seed); this module only
+The year comes from `ops.simulation` (pure, deterministic for a seed); this module only
 sends it: to the services' inbound Kafka topics with an idempotent producer, or over HTTP as an
 agency without a Kafka producer would, or both (police and council systems on Kafka, everyone
 else over HTTP). It returns the simulator's own totals, so reporting's figures can be checked
@@ -28,12 +28,12 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from rich.progress import Progress, TaskID
 
+from ops import system
+from ops.simulation.model import Outbound, Plan, Totals
+from ops.simulation.year import PARTS, Simulation
 from shared.contracts import contract_for
 from shared.events import CONTENT_TYPE, Envelope, encode
 from shared.kafka import ensure_topics
-from shared.ops import system
-from shared.ops.simulation.model import Outbound, Plan, Totals
-from shared.ops.simulation.year import PARTS, Simulation
 from shared.topics import Topics
 from shared.workdays import LONDON
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.ops import ferretdb_patch, processes
-from shared.ops.paths import DEPLOY_LOCAL, cache_dir, state_dir
+from ops import ferretdb_patch, processes
+from ops.paths import DEPLOY_LOCAL, cache_dir, state_dir
 
 Say = Callable[[str], None]
 
