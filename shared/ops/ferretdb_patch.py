@@ -12,9 +12,10 @@ stay untouched.
    other fields beside `_id` (`deploy/local/ferretdb/patch/id_pushdown.go`).
 3. update, findAndModify and delete read the documents and write them back in separate
    transactions (FerretDB issue 3040), so concurrent writers of one document lost updates (99
-   of 1,000 version-guarded updates from four writers). They now hold a lock per collection
-   from the read to the write (`deploy/local/ferretdb/patch/namespace_lock.go`); inserts stay
-   unlocked, the unique `_id` index already makes them atomic.
+   of 1,000 version-guarded updates from four writers). They now hold a lock from the read to
+   the write: on the documents when every filter names one `_id`, else on the collection
+   (`deploy/local/ferretdb/patch/namespace_lock.go`). Inserts stay unlocked: the unique `_id`
+   index already makes them atomic.
 
 Each edit names the exact text it replaces: a FerretDB version without it fails the build
 with a clear message instead of building something else.
@@ -51,8 +52,8 @@ ADDED = (
     Added(PATCH_DIR / "namespace_lock.go", "internal/handler/namespace_lock.go"),
 )
 
-# Taken after the command's parameters are checked and held until its response is built.
-_LOCK = """\tunlock, err := lockNamespace({ctx}, params.DB, params.Collection)
+# Taken once the command's parameters are checked, held until its response is built.
+_LOCK = """\tunlock, err := {call}
 \tif err != nil {{
 \t\treturn nil, lazyerrors.Error(err)
 \t}}
@@ -87,7 +88,7 @@ EDITS = (
 \tmatched, modified, upserted, err := h.updateDocument(connCtx, params)
 """,
         "\t_ = params.Ordered\n\n"
-        + _LOCK.format(ctx="connCtx")
+        + _LOCK.format(call="lockUpdate(connCtx, params)")
         + "\tmatched, modified, upserted, err := h.updateDocument(connCtx, params)\n",
     ),
     # Inside, so that waiting for the lock counts against the command's maxTimeMS.
@@ -98,14 +99,15 @@ EDITS = (
 
 """,
         "\tcloser := iterator.NewMultiCloser(iterator.CloserFunc(cancel))\n"
-        "\tdefer closer.Close()\n\n" + _LOCK.format(ctx="ctx"),
+        "\tdefer closer.Close()\n\n"
+        + _LOCK.format(call="lockDocuments(ctx, params.DB, params.Collection, params.Query)"),
     ),
     Edit(
         "internal/handler/msg_delete.go",
         """\tvar deleted int32
 \twriteErrors := types.MakeArray(0)
 """,
-        _LOCK.format(ctx="connCtx")
+        _LOCK.format(call="lockDelete(connCtx, params)")
         + "\tvar deleted int32\n\twriteErrors := types.MakeArray(0)\n",
     ),
 )
