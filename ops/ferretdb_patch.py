@@ -1,4 +1,4 @@
-"""Two fixes to FerretDB 1.24.0's SQLite backend for the local stack. The build copies the
+"""Three fixes to FerretDB 1.24.0 for the local stack. The build copies the
 module out of the Go module cache, edits the copy and points `go build` at it through a
 generated `-modfile` with a `replace` directive: the committed go.mod and the module cache
 stay untouched.
@@ -10,6 +10,12 @@ stay untouched.
    is changed to the index's form; existing data files need nothing.
 2. `_id` lookups are pushed down to SQLite for `{_id: {$in: [...]}}` and for filters with
    other fields beside `_id` (`deploy/local/ferretdb/patch/id_pushdown.go`).
+3. update, findAndModify and delete read the documents and write them back in separate
+   transactions (FerretDB issue 3040), so concurrent writers of one document lost updates (99
+   of 1,000 version-guarded updates from four writers). They now hold a lock from the read to
+   the write: on the documents when every filter names one `_id`, else on the collection
+   (`deploy/local/ferretdb/patch/namespace_lock.go`). Inserts stay unlocked: the unique `_id`
+   index already makes them atomic.
 
 Each edit names the exact text it replaces: a FerretDB version without it fails the build
 with a clear message instead of building something else.
@@ -25,8 +31,7 @@ from pathlib import Path
 from ops.paths import DEPLOY_LOCAL
 
 MODULE = "github.com/FerretDB/FerretDB"
-ADDED = DEPLOY_LOCAL / "ferretdb" / "patch" / "id_pushdown.go"
-ADDED_AS = "internal/backends/sqlite/id_pushdown.go"
+PATCH_DIR = DEPLOY_LOCAL / "ferretdb" / "patch"
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,27 @@ class Edit:
     path: str  # inside the module
     old: str
     new: str
+
+
+@dataclass(frozen=True)
+class Added:
+    source: Path
+    path: str  # inside the module
+
+
+ADDED = (
+    Added(PATCH_DIR / "id_pushdown.go", "internal/backends/sqlite/id_pushdown.go"),
+    Added(PATCH_DIR / "namespace_lock.go", "internal/handler/namespace_lock.go"),
+)
+
+# Taken once the command's parameters are checked, held until its response is built.
+_LOCK = """\tunlock, err := {call}
+\tif err != nil {{
+\t\treturn nil, lazyerrors.Error(err)
+\t}}
+\tdefer unlock()
+
+"""
 
 
 EDITS = (
@@ -55,6 +81,35 @@ EDITS = (
 """,
         "\twhereClause, args = idWhereClause(params.Filter)\n",
     ),
+    Edit(
+        "internal/handler/msg_update.go",
+        """\t_ = params.Ordered
+
+\tmatched, modified, upserted, err := h.updateDocument(connCtx, params)
+""",
+        "\t_ = params.Ordered\n\n"
+        + _LOCK.format(call="lockUpdate(connCtx, params)")
+        + "\tmatched, modified, upserted, err := h.updateDocument(connCtx, params)\n",
+    ),
+    # Inside, so that waiting for the lock counts against the command's maxTimeMS.
+    Edit(
+        "internal/handler/msg_findandmodify.go",
+        """\tcloser := iterator.NewMultiCloser(iterator.CloserFunc(cancel))
+\tdefer closer.Close()
+
+""",
+        "\tcloser := iterator.NewMultiCloser(iterator.CloserFunc(cancel))\n"
+        "\tdefer closer.Close()\n\n"
+        + _LOCK.format(call="lockDocuments(ctx, params.DB, params.Collection, params.Query)"),
+    ),
+    Edit(
+        "internal/handler/msg_delete.go",
+        """\tvar deleted int32
+\twriteErrors := types.MakeArray(0)
+""",
+        _LOCK.format(call="lockDelete(connCtx, params)")
+        + "\tvar deleted int32\n\twriteErrors := types.MakeArray(0)\n",
+    ),
 )
 
 
@@ -64,7 +119,7 @@ class PatchError(Exception):
 
 def sources() -> list[Path]:
     """The files whose content decides the patched build (for the build cache's key)."""
-    return [Path(__file__), ADDED]
+    return [Path(__file__), *(added.source for added in ADDED)]
 
 
 def patched_copy(module_dir: Path, out: Path) -> Path:
@@ -83,7 +138,8 @@ def patched_copy(module_dir: Path, out: Path) -> Path:
                 "once; the patch is written for FerretDB v1.24.0"
             )
         target.write_text(original.replace(edit.old, edit.new))
-    shutil.copyfile(ADDED, out / ADDED_AS)
+    for added in ADDED:
+        shutil.copyfile(added.source, out / added.path)
     return out
 
 

@@ -14,6 +14,7 @@ import pytest
 from ops.stack import StackError
 from ops.system import Infra
 from tests.support import infra as infra_support
+from tests.support import second_mongo
 
 INTEGRATION_DIRS = ("integration", "e2e", "faults")
 
@@ -35,6 +36,21 @@ def infra() -> Iterator[Infra]:
             yield found
     except StackError as exc:
         message = f"no Kafka/MongoDB for integration tests: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def second_mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a second MongoDB-wire server (SecantusDB, MongoDB 8.2 semantics), started for
+    the session on a free loopback port, for tests that must hold on both servers."""
+    try:
+        with second_mongo.running(tmp_path_factory.mktemp("secantusdb")) as url:
+            print(f"\n[second-mongo] SecantusDB {url}")
+            yield url
+    except second_mongo.SecondMongoError as exc:
+        message = f"no second MongoDB-wire server: {exc}"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)

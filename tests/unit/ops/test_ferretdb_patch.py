@@ -26,7 +26,8 @@ def test_the_copy_gets_every_edit_and_the_added_file(tmp_path: Path) -> None:
     for edit in patch.EDITS:
         assert (out / edit.path).read_text() == f"before\n{edit.new}\nafter\n"
         assert (module / edit.path).read_text().count(edit.old) == 1  # original untouched
-    assert (out / patch.ADDED_AS).read_text() == patch.ADDED.read_text()
+    for added in patch.ADDED:
+        assert (out / added.path).read_text() == added.source.read_text()
     assert not (out / "internal/backends/sqlite/collection_test.go").exists()
     # Built twice (a new cache key after an edit): the read-only copy is replaced.
     patch.patched_copy(module, out)
