@@ -1,4 +1,6 @@
-"""The record store contract on the real database server, through the network."""
+"""The record store contract on real database servers, through the network: the suite's
+(FerretDB on the local stack, MongoDB in compose) and a second MongoDB-wire server (SecantusDB,
+MongoDB 8.2 semantics), so code that holds here holds on both."""
 
 from __future__ import annotations
 
@@ -13,17 +15,29 @@ from shared.records import MongoRecordStore
 from tests.support.record_store_contract import RecordStoreContract
 
 
+async def _store(url: str, run_id: str) -> AsyncIterator[MongoRecordStore]:
+    client = create_client(url, app_name="contract")
+    try:
+        store = MongoRecordStore(client[f"t{run_id}_records"]["records"])
+        await store.ensure_indexes()
+        yield store
+    finally:
+        await client.drop_database(f"t{run_id}_records")
+        await client.close()
+
+
 class TestMongoRecordStore(RecordStoreContract):
     @pytest.fixture
     async def store(self, infra: Infra, run_id: str) -> AsyncIterator[MongoRecordStore]:
-        client = create_client(infra.mongodb_url, app_name="contract")
-        try:
-            store = MongoRecordStore(client[f"t{run_id}_records"]["records"])
-            await store.ensure_indexes()
+        async for store in _store(infra.mongodb_url, run_id):
             yield store
-        finally:
-            await client.drop_database(f"t{run_id}_records")
-            await client.close()
+
+
+class TestRecordStoreOnASecondServer(RecordStoreContract):
+    @pytest.fixture
+    async def store(self, second_mongo_url: str, run_id: str) -> AsyncIterator[MongoRecordStore]:
+        async for store in _store(second_mongo_url, run_id):
+            yield store
 
 
 async def test_a_read_model_takes_only_newer_versions(infra: Infra, run_id: str) -> None:
