@@ -99,10 +99,14 @@ def line_chart(
             f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" '
             f'font-size="12" fill="#0b0c0c">{escape(p.label)}</text>'
         )
+        # Every period has a group carrying its published figure, drawn or not.
+        parts.append(
+            f'<g class="pulse-chart-point" data-period="{escape(p.label)}" '
+            f'data-value="{escape(p.shown)}">'
+        )
         if p.value is not None:
             parts.append(
-                f'<circle class="pulse-chart-point" cx="{x(i):.1f}" cy="{y(p.value):.1f}" r="4" '
-                f'fill="#1d70b8" data-period="{escape(p.label)}" data-value="{escape(p.shown)}">'
+                f'<circle cx="{x(i):.1f}" cy="{y(p.value):.1f}" r="4" fill="#1d70b8">'
                 f"<title>{escape(p.label)}: {escape(p.shown)}</title></circle>"
             )
         elif p.shown == "c":
@@ -110,5 +114,6 @@ def line_chart(
                 f'<text x="{x(i):.1f}" y="{HEIGHT - BOTTOM - 4}" text-anchor="middle" '
                 f'font-size="12" fill="#505a5f">c</text>'
             )
+        parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)

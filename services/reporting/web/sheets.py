@@ -72,16 +72,25 @@ def _is_scalar(value: object) -> bool:
     return value is None or isinstance(value, int | float | str)
 
 
-def _one_way(value: Mapping[str, Any]) -> bool:
-    return set(value) == {"rows", "total"} and all(_is_scalar(v) for v in value["rows"].values())
+def _one_way(value: object) -> bool:
+    return (
+        isinstance(value, Mapping)
+        and set(value) == {"rows", "total"}
+        and all(_is_scalar(v) for v in value["rows"].values())
+    )
 
 
-def _two_way(value: Mapping[str, Any]) -> bool:
-    return set(value) == {"rows", "row_totals", "column_totals", "total"}
+def _two_way(value: object) -> bool:
+    return isinstance(value, Mapping) and set(value) == {
+        "rows",
+        "row_totals",
+        "column_totals",
+        "total",
+    }
 
 
-def _columns_table(value: Mapping[str, Any]) -> bool:
-    return set(value) == {"columns", "rows", "total"}
+def _columns_table(value: object) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"columns", "rows", "total"}
 
 
 def sections(table: str, document: Mapping[str, Any]) -> list[Section]:
