@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared import audit
+from shared import audit, consumer_lag
 from shared.auth import KeyStore, Principal, middleware
 from shared.consumer import DeadLetters, Delivery
 from shared.events import Envelope
@@ -47,6 +47,7 @@ class Runtime:
         self.topics = Topics(settings.topic_prefix)
         self.registry = CollectorRegistry()
         self.metrics = PlumbingMetrics(self.registry)
+        self.consumer_lag = consumer_lag.ConsumerLag(self.registry, self.service)
         self.broker: KafkaBroker = create_broker(
             settings.kafka_bootstrap_servers,
             client_id=self.service,
@@ -169,6 +170,16 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         if settings.auth_disabled:
             log.warning("%s: authentication is OFF (AUTH_DISABLED=true)", runtime.service)
         tasks = [asyncio.create_task(job(runtime)) for job in spec.background]
+        if spec.consumes:
+            lag = consumer_lag.watch(
+                runtime.consumer_lag,
+                settings.kafka_bootstrap_servers,
+                settings.group_id(),
+                list(spec.consumes),
+                _admin_options(settings),
+                settings.consumer_lag_interval_s,
+            )
+            tasks.append(asyncio.create_task(lag))
         log.info("%s started: consuming %s", runtime.service, ", ".join(spec.consumes) or "-")
         try:
             yield
