@@ -61,8 +61,11 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared services
 
+## make docs: event catalogue, AsyncAPI, OpenAPI, and the website's screenshots (a browser test
+## on a small simulated year writes docs/screenshots/*.png; needs Kafka and the database like `make test`)
 docs: install
 	$(VENV)/bin/pulse docs
+	PULSE_SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest -q tests/integration/reporting/test_scorecard_web.py
 
 bench: install
 	$(VENV)/bin/pulse bench

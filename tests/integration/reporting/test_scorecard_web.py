@@ -196,6 +196,8 @@ async def test_scorecard_website_in_a_browser(infra: Infra, run_id: str, tmp_pat
 
         # The home page lists the partnership and its periods, with no key.
         await visit("/")
+        for link in ("/docs", "/health", "/metrics"):
+            assert await page.locator(f'footer a[href="{link}"]').count() == 1
         assert await page.locator(f'a[href="/partnerships/{P}/{FY}"]').count() == 1
         assert await page.locator(f'a[href="/partnerships/{P}/{FY}-Q3"]').count() == 1
 
@@ -230,6 +232,9 @@ async def test_scorecard_website_in_a_browser(infra: Infra, run_id: str, tmp_pat
             assert await point.get_attribute("data-value") == shown
             assert await point.locator("circle").count() == (0 if value == "c" else 1)
         assert await page.locator("#exceptions tbody tr").count() >= 1
+        if shots:
+            trend = page.locator(f"#trend-{metric}")
+            await trend.screenshot(path=str(shots / "scorecard-trend.png"))
 
         # Each table on its own page; its downloads hold exactly the published figures.
         for name in TABLES:
