@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from html import escape
 
 WIDTH, HEIGHT = 560, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 48, 32, 28, 40
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,11 @@ def _fmt(value: float) -> str:
 
 
 def line_chart(
-    chart_id: str, title: str, points: Sequence[Point], target: float | None = None
+    chart_id: str,
+    title: str,
+    points: Sequence[Point],
+    target: float | None = None,
+    heading: str = "",
 ) -> str:
     """An SVG line chart of `points` with an optional dashed target line."""
     values = [p.value for p in points if p.value is not None]
@@ -61,6 +65,8 @@ def line_chart(
         'xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{escape(chart_id)}-t">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-d">{escape(described)}</desc>',
+        f'<text x="0" y="14" font-size="14" font-weight="700" fill="#0b0c0c">'
+        f"{escape(heading)}</text>",
     ]
     for tick in (0.0, top / 2, top):
         ty = y(tick)

@@ -100,6 +100,7 @@ def router(runtime: Runtime) -> APIRouter:
                     f"{sheets.humanise(tile.metric)} by {kind[:-1]}, {fy}",
                     points,
                     tile.target.target,
+                    heading=f"By {kind[:-1]}",
                 )
                 for kind, points in trends[tile.metric].items()
             }

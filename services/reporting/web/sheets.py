@@ -43,7 +43,13 @@ SUPPRESSION_NOTE = (
     "(secondary suppression), or a rate or average taken over such a count. Totals are the "
     "true totals. Source: Partnership Pulse reporting, disclosure-controlled figures."
 )
-_SOURCE_NAMES = {s.value: s.name.replace("_", " ").capitalize() for s in ContactSource}
+_SOURCE_NAMES = {s.value: s.name.replace("_", " ").capitalize() for s in ContactSource} | {
+    ContactSource.GP.value: "GP",
+    ContactSource.A_AND_E.value: "A&E",
+    ContactSource.LA_SOCIAL_CARE.value: "LA social care",
+    ContactSource.OTHER_INTERNAL_LA.value: "Other internal LA",
+    ContactSource.ANOTHER_LA.value: "Another LA",
+}
 
 Cell = int | float | str | None
 
