@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ops import processes, stack
+from ops import monitoring, processes, stack
 from ops.paths import REPO, state_dir
 from shared.auth import AGENCY, SERVICE, STAFF, new_key_entry
 
@@ -150,6 +150,12 @@ def start(say: Say = print) -> None:
     if pending:
         raise SystemExit(f"not healthy after 90s: {', '.join(pending)}; logs in {state_dir()}/logs")
     _print_urls(say)
+    try:
+        say(
+            f"prometheus {monitoring.up(SERVICES, say)}  (alert rules: deploy/prometheus/rules.yml)"
+        )
+    except monitoring.MonitoringError as exc:
+        say(f"prometheus NOT started, so nothing is monitored: {exc}")
     say(
         f"all four services healthy in {time.monotonic() - started:.1f}s "
         f"(infrastructure: {infra.origin}); logs in {state_dir() / 'logs'}; `make stop` ends it."
@@ -173,6 +179,7 @@ def stop(say: Say = print, services: Sequence[str] = ()) -> None:
         elif services:
             say(f"{name} was not running")
     if not services:
+        monitoring.down(say)
         stack.down(say)
 
 
@@ -184,4 +191,4 @@ def status() -> dict[str, str]:
             result[name] = "stopped"
         else:
             result[name] = f"{'healthy' if health(port) else 'unhealthy'} pid={pid} :{port}"
-    return result
+    return {**result, **monitoring.status()}

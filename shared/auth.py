@@ -37,7 +37,9 @@ AGENCY = "agency"
 STAFF = "staff"
 SERVICE = "service"
 ROLES = frozenset({AGENCY, STAFF, SERVICE})
-OPEN_PATHS = frozenset({"/health", "/metrics", "/docs", "/openapi.json", "/docs/oauth2-redirect"})
+OPEN_PATHS = frozenset(
+    {"/", "/health", "/metrics", "/docs", "/openapi.json", "/docs/oauth2-redirect"}
+)
 
 
 @dataclass(frozen=True)

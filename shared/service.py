@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -17,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared import audit
+from shared import audit, consumer_lag
 from shared.auth import KeyStore, Principal, middleware
 from shared.consumer import DeadLetters, Delivery
 from shared.events import Envelope
@@ -46,6 +47,7 @@ class Runtime:
         self.topics = Topics(settings.topic_prefix)
         self.registry = CollectorRegistry()
         self.metrics = PlumbingMetrics(self.registry)
+        self.consumer_lag = consumer_lag.ConsumerLag(self.registry, self.service)
         self.broker: KafkaBroker = create_broker(
             settings.kafka_bootstrap_servers,
             client_id=self.service,
@@ -115,6 +117,25 @@ def _admin_options(settings: ServiceSettings) -> dict[str, Any]:
 Job = Callable[[Runtime], Coroutine[Any, Any, None]]
 
 
+def _home_page(title: str) -> Callable[[], Coroutine[Any, Any, HTMLResponse]]:
+    """`/` for a person who opens the service in a browser: what it is and where to look."""
+    name = html.escape(title)
+    body = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f'<title>{name}</title><link rel="icon" href="data:,"></head>'
+        f"<body><main><h1>{name}</h1><ul>"
+        '<li><a href="/docs">API documentation</a></li>'
+        '<li><a href="/health">Health</a></li>'
+        '<li><a href="/metrics">Prometheus metrics</a></li>'
+        "</ul></main></body></html>"
+    )
+
+    async def home() -> HTMLResponse:
+        return HTMLResponse(body)
+
+    return home
+
+
 @dataclass
 class ServiceSpec:
     """Everything that makes one service different from another."""
@@ -149,6 +170,16 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         if settings.auth_disabled:
             log.warning("%s: authentication is OFF (AUTH_DISABLED=true)", runtime.service)
         tasks = [asyncio.create_task(job(runtime)) for job in spec.background]
+        if spec.consumes:
+            lag = consumer_lag.watch(
+                runtime.consumer_lag,
+                settings.kafka_bootstrap_servers,
+                settings.group_id(),
+                list(spec.consumes),
+                _admin_options(settings),
+                settings.consumer_lag_interval_s,
+            )
+            tasks.append(asyncio.create_task(lag))
         log.info("%s started: consuming %s", runtime.service, ", ".join(spec.consumes) or "-")
         try:
             yield
@@ -177,6 +208,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.include_router(metrics_router(runtime.registry))
     for make_router in spec.routers:
         app.include_router(make_router(runtime))
+    if not any(getattr(route, "path", None) == "/" for route in app.routes):
+        app.add_api_route("/", _home_page(spec.title), include_in_schema=False)
 
     @app.exception_handler(Rejected)
     async def rejected(request: Request, exc: Rejected) -> JSONResponse:

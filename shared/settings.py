@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     handler_retries: int = Field(
         default=3, ge=0, description="retries of a failing event before it is dead-lettered"
     )
+    consumer_lag_interval_s: float = Field(
+        default=15.0, gt=0, description="how often the consumer lag gauge is measured"
+    )
     graceful_timeout_s: float = Field(
         default=30.0, gt=0, description="how long a stopping service waits for a running batch"
     )

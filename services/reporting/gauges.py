@@ -40,6 +40,17 @@ class DomainGauges:
             "Figures of a (partnership, financial year) recomputed from the facts",
             registry=registry,
         )
+        self.recompute_failed = Counter(
+            "pulse_reporting_recomputation_failures",
+            "Recomputations of a year's figures that failed (retried after a pause)",
+            registry=registry,
+        )
+        self.exceptions = Counter(
+            "pulse_reporting_exceptions",
+            "Exceptions raised: a metric moved to another RAG status against its target",
+            ["partnership", "metric", "status"],
+            registry=registry,
+        )
         self._latest: dict[str, str] = {}
 
     def show_year(self, partnership: str, fy: str, figures: Figures) -> None:

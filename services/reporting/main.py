@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.reporting import api, handlers
 from services.reporting.settings import ReportingSettings
+from services.reporting.web import router as web
 from shared.service import ServiceSpec, build_app
 from shared.settings import load_settings
 from shared.topics import Topics
@@ -23,11 +24,12 @@ def spec(topics: Topics) -> ServiceSpec:
         consumes=list(topics.canonical),
         produces=[topics.reporting_snapshots, topics.reporting_exceptions],
         setup=handlers.setup,
-        routers=[api.router],
+        routers=[api.router, web.router],  # the website after the API: its routes win
         on_start=[handlers.create_indexes],
         background=[handlers.recompute_loop, handlers.snapshot_loop],
-        # Published figures (disclosure-controlled) are for anyone; /internal needs staff.
-        public_reads=["/partnerships/"],
+        # Published figures (disclosure-controlled) and the website's assets are for anyone;
+        # /internal needs staff.
+        public_reads=["/partnerships/", "/assets/"],
     )
 
 

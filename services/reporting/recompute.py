@@ -110,6 +110,7 @@ class Reporter:
             except Exception:
                 # Figures are derived: put the year back and try again after a pause.
                 log.exception("recomputing %s %s failed; will retry", partnership, fy)
+                self.gauges.recompute_failed.inc()
                 self.touched([(partnership, fy)])
                 await asyncio.sleep(self.debounce_s)
 
@@ -178,6 +179,7 @@ class Reporter:
             await self.store.record_exception(
                 e.id, {"partnership": partnership, "time": e.time, "event_id": e.id, **e.data}
             )
+            self.gauges.exceptions.labels(partnership, e.data["metric"], e.data["status"]).inc()
         await self.store.save_statuses(
             [
                 {

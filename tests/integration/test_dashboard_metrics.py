@@ -1,5 +1,6 @@
-"""The Grafana dashboard shipped with compose queries only metrics the services expose: a
-renamed metric would otherwise leave an empty panel that nobody notices until it matters."""
+"""The Grafana dashboard shipped with compose and the Prometheus alert rules query only metrics
+the services expose: a renamed metric would otherwise leave an empty panel, or an alert that
+can never fire, that nobody notices until it matters."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import json
 import re
 from typing import Any
 
+import yaml
+
 from ops.paths import REPO
 from ops.system import SERVICES, Infra
 from tests.support.services import running
 
 DASHBOARD = REPO / "deploy" / "compose" / "grafana" / "dashboards" / "partnership-pulse.json"
+RULES = REPO / "deploy" / "prometheus" / "rules.yml"
 # Series Prometheus itself adds to every target.
 SCRAPE_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped"}
 SAMPLE_SUFFIXES = ("", "_total", "_bucket", "_count", "_sum")
@@ -41,8 +45,10 @@ async def test_every_dashboard_query_names_a_metric_a_service_exposes(
     infra: Infra, run_id: str
 ) -> None:
     queries = _queries(json.loads(DASHBOARD.read_text()))
-    wanted = set().union(*(_metric_names(q) for q in queries)) - SCRAPE_SERIES
-    assert wanted, "the dashboard has no queries"
+    assert queries, "the dashboard has no queries"
+    rules = _queries(yaml.safe_load(RULES.read_text()))
+    assert len(rules) >= 6, "the alert rules have no queries"
+    wanted = set().union(*(_metric_names(q) for q in [*queries, *rules])) - SCRAPE_SERIES
 
     declared: set[str] = set()
     for service in SERVICES:
