@@ -44,8 +44,9 @@ START = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 def _event(type_: str, contact: int, data: dict[str, object]) -> Envelope:
+    kind = {SUBMITTED: "contact", VIST_SUBMITTED: "vist", DECISION_RECORDED: "decision"}[type_]
     return new_event(
-        id=f"{type_.rsplit('.', 2)[-2]}-{contact:05d}",
+        id=f"{kind}-{contact:05d}",
         type=type_,
         source="agency/police",
         partnership="p1",
