@@ -308,6 +308,59 @@ def reporting_rebuild(
     )
 
 
+erase_app = typer.Typer(
+    help="Erase a contact, or a child's contacts, from every service (and keep them out).",
+    no_args_is_help=True,
+)
+app.add_typer(erase_app, name="erase")
+
+
+def _erase(partnership: str, contact_ids: list[str], child_ref: str | None) -> None:
+    import asyncio
+
+    from ops.erase import erase
+    from services.intake.main import SETTINGS as INTAKE_SETTINGS
+    from services.reporting.main import SETTINGS as REPORTING_SETTINGS
+    from shared.settings import load_settings
+
+    done = asyncio.run(
+        erase(
+            load_settings(INTAKE_SETTINGS, **_local_defaults()),
+            load_settings(REPORTING_SETTINGS, **_local_defaults()),
+            partnership,
+            contact_ids=contact_ids,
+            child_ref=child_ref,
+        )
+    )
+    if not done.contacts:
+        typer.echo(f"{partnership}: no such contact; nothing erased", err=True)
+        raise typer.Exit(1)
+    years = ", ".join(done.years) or "none"
+    typer.echo(
+        f"{partnership}: erased {done.contacts} contact(s) ({done.records} intake records); "
+        f"figures recomputed for: {years}. Later events about them are refused, and "
+        "rebuilds skip them."
+    )
+
+
+@erase_app.command("contact")
+def erase_contact(
+    partnership: Annotated[str, typer.Option(help="The contact's partnership.")],
+    contact_ids: Annotated[list[str], typer.Argument(help="Contact ids to erase.")],
+) -> None:
+    """Erase contacts by id."""
+    _erase(partnership, contact_ids, None)
+
+
+@erase_app.command("child")
+def erase_child(
+    partnership: Annotated[str, typer.Option(help="The child's partnership.")],
+    child_ref: Annotated[str, typer.Argument(help="The child reference agencies sent.")],
+) -> None:
+    """Erase every contact about one child reference."""
+    _erase(partnership, [], child_ref)
+
+
 def _local_defaults() -> dict[str, object]:
     """For an operation run beside `make run`: the infrastructure of `pulse start` (the
     environment's, else the local stack). It serves no HTTP, so it needs no key file."""

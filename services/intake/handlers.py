@@ -18,6 +18,7 @@ from typing import Any, cast
 from aiokafka import ConsumerRecord
 
 from services.intake import domain
+from services.intake.erasure import refuse_erased
 from services.intake.metrics import metrics_of
 from services.intake.settings import IntakeSettings
 from services.intake.store import ContactStore, contact_key, recorded_change
@@ -145,9 +146,11 @@ async def ingest(
     batch is unusable."""
     settings = settings_of(runtime)
     store = store_of(runtime)
+    events = [(item.envelope, _lifecycle(item)) for item in items]
+    await refuse_erased(runtime.db, [contact_key(e.partnership, d.contact_id) for e, d in events])
     done = await record_batch(
         store.repository,
-        [(item.envelope, _lifecycle(item)) for item in items],
+        events,
         now=now or now_ms(),
         skew=timedelta(seconds=settings.clock_skew_s),
     )

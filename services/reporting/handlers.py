@@ -16,7 +16,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from pydantic import BaseModel, ValidationError
 
-from services.reporting import facts
+from services.reporting import erasure, facts
 from services.reporting.fact_cache import FactCache
 from services.reporting.gauges import DomainGauges
 from services.reporting.recompute import Reporter
@@ -50,13 +50,17 @@ def decode_canonical(raw: bytes | None) -> Canonical:
         raise Rejected("schema", describe(exc)) from None
 
 
-def fact_updates(items: list[Canonical]) -> list[tuple[str, facts.FactUpdate]]:
-    return [
+def fact_updates(
+    items: list[Canonical], erased: erasure.Erased = frozenset()
+) -> list[tuple[str, facts.FactUpdate]]:
+    """What the events say, less what they say about erased contacts."""
+    updates = [
         (item.envelope.partnership, update)
         for item in items
         if item.data is not None
         for update in facts.facts_of(item.envelope, item.data)
     ]
+    return erasure.without_erased(updates, erased) if erased else updates
 
 
 class Reporting:
@@ -93,7 +97,9 @@ class Reporting:
         return self._reporter
 
     async def handle(self, items: list[Canonical]) -> None:
-        years = await self.store.apply(fact_updates(items))
+        # Read per batch: erasures are rare and few, and one may come from another process.
+        erased = await erasure.erased_contacts(self.runtime.db)
+        years = await self.store.apply(fact_updates(items, erased))
         self.reporter.touched(years)
 
 

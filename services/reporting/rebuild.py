@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from services.reporting.erasure import erased_contacts
 from services.reporting.handlers import Canonical, decode_canonical, fact_updates
 from services.reporting.recompute import recompute_year
 from services.reporting.store import ReportingStore
@@ -111,6 +112,7 @@ async def rebuild(
         store = ReportingStore(client[settings.database_name()])
         await store.drop_read_models()
         await store.create_indexes()
+        erased = await erased_contacts(store.db)  # tombstones survive the drop
 
         for tp in partitions:
             consumer.seek(tp, begin[tp])
@@ -129,7 +131,7 @@ async def rebuild(
                         items.append(decode_canonical(record.value))
                     except Rejected:
                         unusable += 1
-            touched |= await store.apply(fact_updates(items))
+            touched |= await store.apply(fact_updates(items, erased))
             for tp in list(remaining):
                 if await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)

@@ -232,6 +232,14 @@ class ReportingStore:
             return _by_kind(docs)
         return _by_kind(cached.docs)
 
+    async def facts_removed(self, partnership: str, years: Iterable[tuple[str, str]]) -> None:
+        """Facts of `partnership` were deleted (an erasure): the years are owed a
+        recomputation, and every process's cached facts of the partnership are void."""
+        async with _writes():
+            await self._mark_pending(years)
+            await self._count_write(partnership)
+            self.cache.forget(partnership)
+
     async def drop_read_models(self) -> None:
         for name in [*(FACT_PREFIX + kind for kind in KINDS), *READ_MODELS]:
             await self.db.drop_collection(name)
