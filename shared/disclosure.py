@@ -134,3 +134,76 @@ def _next_to_hide(
         return (int(is_total[pos]), int(value == 0), value, pos[0] * 10_000 + pos[1])
 
     return min(visible, key=preference)
+
+
+# ---------------------------------------------------------------------------------------------
+# A linked set: every table and period published together (docs/disclosure.md#linked-set)
+
+Key = tuple[str, ...]
+# How much the hidden parts of a line with a shown total must add up to at least: with less,
+# the line alone pins a hidden cell to fewer than three possible values (1 + 0 = 1 gives 0..1).
+LINE_MASS = 3
+
+
+@dataclass(frozen=True)
+class Line:
+    """One sum a reader can write: `total` = the sum of `parts` (all counts of the set)."""
+
+    total: Key
+    parts: tuple[Key, ...]
+
+
+def protect(values: Mapping[Key, int], lines: Sequence[Line]) -> frozenset[Key]:
+    """The cells to hide in a linked set of counts: primary suppression of 1-5, then
+    complementary cells until every line that hides anything hides at least two entries and,
+    when its total is shown, hidden parts adding up to `LINE_MASS` or more.
+
+    Deterministic: lines are visited in the order given, and a complementary cell is chosen
+    by value and then by key, so the same counts and lines always hide the same cells."""
+    hidden = {k for k, v in values.items() if is_small(v)}
+    lines_of: dict[Key, list[int]] = {}
+    for i, line in enumerate(lines):
+        for key in (line.total, *line.parts):
+            lines_of.setdefault(key, []).append(i)
+    queue = list(range(len(lines)))
+    queued = set(queue)
+    head = 0
+    while head < len(queue):
+        i = queue[head]
+        head += 1
+        queued.discard(i)
+        pick = _complement(values, lines[i], hidden)
+        if pick is None:
+            continue
+        hidden.add(pick)
+        for j in (i, *lines_of[pick]):
+            if j not in queued:
+                queued.add(j)
+                queue.append(j)
+    return frozenset(hidden)
+
+
+def _complement(values: Mapping[Key, int], line: Line, hidden: set[Key]) -> Key | None:
+    """The next cell this line needs hidden, or None when it is safe as it is."""
+    total_hidden = line.total in hidden
+    hidden_parts = [p for p in line.parts if p in hidden]
+    n_hidden = len(hidden_parts) + total_hidden
+    if n_hidden == 0:
+        return None
+    mass = sum(values[p] for p in hidden_parts)
+    short = 0 if total_hidden else max(0, LINE_MASS - mass)
+    if n_hidden >= 2 and short == 0:
+        return None
+    visible = [p for p in line.parts if p not in hidden]
+    non_zero = [p for p in visible if values[p] > 0]
+    if non_zero:
+        # the smallest cell that makes up the mass (least information lost), else the largest
+        enough = [p for p in non_zero if values[p] >= short]
+        if enough:
+            return min(enough, key=lambda p: (values[p], p))
+        return max(non_zero, key=lambda p: (values[p], p))
+    if n_hidden == 1 and visible:
+        return min(visible)  # a zero: the mass is there, one more unknown is enough
+    if not total_hidden:
+        return line.total
+    return None
