@@ -15,8 +15,9 @@ Everything here is pure; rates derived from suppressed counts go through `rate`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 SUPPRESSED = "c"
 SMALLEST_SHOWN = 6  # counts 1..5 are hidden
@@ -153,19 +154,52 @@ class Line:
     parts: tuple[Key, ...]
 
 
-def protect(values: Mapping[Key, int], lines: Sequence[Line]) -> frozenset[Key]:
+def protect(
+    values: Mapping[Key, int], lines: Sequence[Line], *, audited: bool = True
+) -> frozenset[Key]:
     """The cells to hide in a linked set of counts: primary suppression of 1-5, then
     complementary cells until every line that hides anything hides at least two entries and,
-    when its total is shown, hidden parts adding up to `LINE_MASS` or more.
+    when its total is shown, hidden parts adding up to `LINE_MASS` or more. Those local rules
+    do not see what several lines give away together, so then (`audited`) every hidden cell's
+    feasible range under all the lines is computed by linear programming, and a cell that
+    could be narrowed to fewer than three values gets one more complementary cell beside it,
+    until none can (docs/disclosure.md#linked-set).
 
     Deterministic: lines are visited in the order given, and a complementary cell is chosen
     by value and then by key, so the same counts and lines always hide the same cells."""
-    hidden = {k for k, v in values.items() if is_small(v)}
     lines_of: dict[Key, list[int]] = {}
     for i, line in enumerate(lines):
         for key in (line.total, *line.parts):
             lines_of.setdefault(key, []).append(i)
-    queue = list(range(len(lines)))
+    hidden = {k for k, v in values.items() if is_small(v)}
+    _close(values, lines, lines_of, hidden, range(len(lines)))
+    if not audited or not hidden:
+        return frozenset(hidden)
+    from shared.protection_ranges import feasible_ranges  # numpy and scipy: only when needed
+
+    sums = [(line.total, line.parts) for line in lines]
+    memo: dict[Any, Any] = {}  # groups of cells the last round left as they were
+    while True:
+        ranges = feasible_ranges(values, sums, hidden, memo)
+        narrowed = sorted(c for c, (low, high) in ranges.items() if high - low < 2)
+        if not narrowed:
+            return frozenset(hidden)
+        added = {pick for c in narrowed if (pick := _widen(values, lines, lines_of[c], hidden))}
+        if not added:  # nothing left to hide beside them: cannot happen while a line has a
+            raise RuntimeError(f"disclosure: cannot protect {narrowed[:3]}")  # visible cell
+        hidden |= added
+        _close(values, lines, lines_of, hidden, sorted({i for a in added for i in lines_of[a]}))
+
+
+def _close(
+    values: Mapping[Key, int],
+    lines: Sequence[Line],
+    lines_of: Mapping[Key, list[int]],
+    hidden: set[Key],
+    start: Iterable[int],
+) -> None:
+    """Hide complementary cells until no line (starting from `start`) needs one."""
+    queue = list(start)
     queued = set(queue)
     head = 0
     while head < len(queue):
@@ -180,7 +214,22 @@ def protect(values: Mapping[Key, int], lines: Sequence[Line]) -> frozenset[Key]:
             if j not in queued:
                 queued.add(j)
                 queue.append(j)
-    return frozenset(hidden)
+
+
+def _widen(
+    values: Mapping[Key, int], lines: Sequence[Line], around: list[int], hidden: set[Key]
+) -> Key | None:
+    """One more cell to hide beside a narrowed one: in the lines through it, the smallest
+    visible part of at least `LINE_MASS`, else the largest non-zero one, else a total."""
+    parts = sorted({p for i in around for p in lines[i].parts if p not in hidden})
+    big = [p for p in parts if values[p] >= LINE_MASS]
+    if big:
+        return min(big, key=lambda p: (values[p], p))
+    non_zero = [p for p in parts if values[p] > 0]
+    if non_zero:
+        return max(non_zero, key=lambda p: (values[p], p))
+    totals = sorted({lines[i].total for i in around if lines[i].total not in hidden})
+    return totals[0] if totals else (parts[0] if parts else None)
 
 
 def _complement(values: Mapping[Key, int], line: Line, hidden: set[Key]) -> Key | None:

@@ -12,6 +12,8 @@ taken over is.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -360,12 +362,24 @@ def _record(figures: Mapping[str, Figures]) -> Recorder:
             rec.cell((SCORECARD, name), value)
         for total, parts in SCORECARD_SUMS:
             rec.line((SCORECARD, total), [(SCORECARD, p) for p in parts])
+        if not tables_published(period):
+            continue
         for build in BUILDERS.values():
             build(fig, rec)
         for key, metric in SAME_AS_SCORECARD.items():
             rec.line((SCORECARD, metric), [key])
     rec.lines.extend(_period_lines(figures, rec.values))
     return rec
+
+
+def tables_published(period: str) -> bool:
+    """Tables are published for quarters and years, not months (docs/disclosure.md#granularity):
+    a month's breakdowns are mostly counts of 1-5, and each one published is another sum that
+    can pin a hidden cell."""
+    try:
+        return kind_of(period) != "month"
+    except Rejected:
+        return True  # a period published alone
 
 
 def _period_lines(figures: Mapping[str, Figures], values: Mapping[Key, int]) -> Iterable[Line]:
@@ -425,13 +439,23 @@ class Publication:
         return out
 
     def table(self, name: str, period: str) -> dict[str, Any]:
+        if not tables_published(period):
+            raise Rejected(
+                "no-monthly-tables",
+                f"tables are published for quarters and financial years, not months ({period}): "
+                "see docs/disclosure.md#granularity",
+                status=404,
+            )
         return BUILDERS[name](self.figures[period], Shown(period, self.hidden))
 
 
-def publish(figures: Mapping[str, Figures]) -> Publication:
+def publish(figures: Mapping[str, Figures], *, secondary: bool = True) -> Publication:
     """Disclosure control over the linked set of the periods given (a year's, ideally all of
-    them: a period published alone is controlled only against itself)."""
+    them: a period published alone is controlled only against itself). `secondary=False`
+    hides the counts 1-5 only: for the audit that shows what complementary cells protect."""
     rec = _record(figures)
+    if not secondary:
+        return Publication(figures, disclosure.protect(rec.values, [], audited=False))
     lines = [
         Line(line.total, tuple(p for p in line.parts if p in rec.values))
         for line in rec.lines
@@ -440,8 +464,10 @@ def publish(figures: Mapping[str, Figures]) -> Publication:
     return Publication(figures, disclosure.protect(rec.values, [ln for ln in lines if ln.parts]))
 
 
-def raw_values(figures: Figures) -> dict[str, Value]:
-    return dict(figures.values)
+def content_digest(figures: Mapping[str, Figures]) -> str:
+    """Identifies a year's figures: equal figures publish equal cells."""
+    doc = {period: fig.as_document() for period, fig in sorted(figures.items())}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def table_of(name: str, fig: Figures, controlled: bool) -> dict[str, Any]:
@@ -460,6 +486,11 @@ def disclose_value(name: str, value: Value, values: Mapping[str, Value]) -> disc
     return disclose_values({**values, name: value}).get(name)
 
 
-TABLES: dict[str, Callable[[Figures, bool], dict[str, Any]]] = {
-    name: (lambda fig, controlled, name=name: table_of(name, fig, controlled)) for name in BUILDERS
-}
+def _table(name: str) -> Callable[[Figures, bool], dict[str, Any]]:
+    def build(fig: Figures, controlled: bool) -> dict[str, Any]:
+        return table_of(name, fig, controlled)
+
+    return build
+
+
+TABLES: dict[str, Callable[[Figures, bool], dict[str, Any]]] = {n: _table(n) for n in BUILDERS}

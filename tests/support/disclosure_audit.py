@@ -5,18 +5,14 @@ published documents' shape only, not from the publication's own list of lines.""
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from scipy.optimize import linprog
-
 from services.reporting.metrics import COUNTS, Figures
 from services.reporting.periods import periods_in_year
-from services.reporting.publication import BUILDERS, Publication, Raw
+from services.reporting.publication import BUILDERS, Publication, Raw, tables_published
+from shared.protection_ranges import feasible_ranges
 
 Cell = tuple[str, ...]  # (period, view, *path in the published document)
 Sum = tuple[Cell, tuple[Cell, ...]]  # total, parts
@@ -179,6 +175,8 @@ def views(fy: str, figures: Mapping[str, Figures], publication: Publication) -> 
             )
         )
         for name, build in BUILDERS.items():
+            if not tables_published(p):
+                continue
             raw = build(figures[p], Raw())
             pub = publication.table(name, p)
             true.update(_leaves((p, name), raw))  # type: ignore[arg-type]
@@ -190,6 +188,8 @@ def views(fy: str, figures: Mapping[str, Figures], publication: Publication) -> 
     months = [p for p in periods if p not in quarters and p != fy]
     for rest in rests:
         for i, q in enumerate(quarters):
+            if rest[0] != "scorecard" and not tables_published(months[3 * i]):
+                continue  # months without tables: their cells are unknown, not zero
             sums.append(((q, *rest), tuple((m, *rest) for m in months[3 * i : 3 * i + 3])))
         sums.append(((fy, *rest), tuple((q, *rest) for q in quarters)))
     return Views(shown, true, sums)
@@ -197,103 +197,6 @@ def views(fy: str, figures: Mapping[str, Figures], publication: Publication) -> 
 
 def attack(v: Views) -> list[Range]:
     """The feasible range of every suppressed count, given every sum that holds."""
-    hidden = sorted(c for c, s in v.shown.items() if s == SUPPRESSED)
-    index = {c: i for i, c in enumerate(hidden)}
-    rows: list[tuple[dict[int, float], float]] = []
-    for total, parts in v.sums:
-        cells = [c for c in (total, *parts) if c in v.true]
-        if total not in v.true or v.true[total] != sum(v.true.get(p, 0) for p in parts):
-            continue  # not a sum that holds here: a reader assuming it would be misled
-        coef: dict[int, float] = defaultdict(float)
-        known = 0.0
-        for c in cells:
-            sign = 1.0 if c == total else -1.0
-            if c in index:
-                coef[index[c]] += sign
-            else:
-                known -= sign * int(v.shown[c])
-        coef = {i: a for i, a in coef.items() if a}
-        if coef:
-            rows.append((coef, known))
-    # connected groups of hidden cells: each is solved on its own
-    parent = list(range(len(hidden)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for coef, _ in rows:
-        first, *rest = coef
-        for j in rest:
-            parent[find(j)] = find(first)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(hidden)):
-        groups[find(i)].append(i)
-    rows_of: dict[int, list[tuple[dict[int, float], float]]] = defaultdict(list)
-    for row in rows:
-        rows_of[find(next(iter(row[0])))].append(row)
-    ranges = []
-    for root, members in groups.items():
-        local = {g: k for k, g in enumerate(members)}
-        a = np.zeros((len(rows_of[root]), len(members)))
-        b = np.zeros(len(rows_of[root]))
-        for r, (coef, known) in enumerate(rows_of[root]):
-            for i, x in coef.items():
-                a[r, local[i]] = x
-            b[r] = known
-        true = np.array([v.true[hidden[g]] for g in members], dtype=float)
-        ranges += [
-            Range(hidden[g], int(true[k]), low, high)
-            for k, (g, (low, high)) in enumerate(zip(members, _ranges(a, b, true), strict=True))
-        ]
-    return ranges
-
-
-def _ranges(a: Any, b: Any, true: Any) -> list[tuple[int, float]]:
-    """Each cell's range, or (for speed) a range of three values already reached when the
-    feasible points found so far span it: the LP's feasible set is convex, so every value
-    between two feasible points is feasible too. A few LPs pushing many cells at once away
-    from their true value settle most cells; the rest get their exact minimum and maximum."""
-    n = len(true)
-    if not len(b):
-        return [(0, math.inf)] * n
-    cap = float(true.max()) * 10 + 100  # bounds a push upwards; any point found stays feasible
-    lo, hi = true.copy(), true.copy()
-    rng = np.random.default_rng(0)
-    for round_ in range(6):
-        signs = rng.choice([-1.0, 1.0], n) if round_ else np.ones(n)
-        signs[true < 2] = -1.0  # too small to go down by two: push up
-        if round_ == 1:
-            signs = -np.ones(n)
-        point = _solve(a, b, signs, cap)
-        lo, hi = np.minimum(lo, point), np.maximum(hi, point)
-    out: list[tuple[int, float]] = []
-    for i in range(n):
-        low, high = math.ceil(lo[i] - 1e-6), math.floor(hi[i] + 1e-6)
-        if high - low >= 2:
-            out.append((low, high))
-            continue
-        low = _bound(a, b, i, n, 1.0)
-        high = -_bound(a, b, i, n, -1.0)
-        out.append(
-            (math.ceil(low - 1e-6), math.floor(high + 1e-6) if math.isfinite(high) else math.inf)
-        )
-    return out
-
-
-def _solve(a: Any, b: Any, c: Any, cap: float) -> Any:
-    res = linprog(c, A_eq=a, b_eq=b, bounds=(0, cap), method="highs")
-    assert res.status == 0, res.message
-    return res.x
-
-
-def _bound(a: Any, b: Any, i: int, n: int, sign: float) -> float:
-    c = np.zeros(n)
-    c[i] = sign
-    res = linprog(c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
-    if res.status == 3:  # unbounded
-        return -math.inf
-    assert res.status == 0, res.message
-    return float(res.fun)
+    hidden = [c for c, s in v.shown.items() if s == SUPPRESSED]
+    ranges = feasible_ranges(v.true, v.sums, hidden)
+    return [Range(c, v.true[c], low, high) for c, (low, high) in sorted(ranges.items())]

@@ -49,7 +49,7 @@ def simulated_year(seed: int, scale: float) -> dict[str, list[Doc]]:
     out: dict[str, list[Doc]] = {kind: [] for kind in f.KINDS}
     sources, weights = list(SOURCES), [p.share for p in SOURCES.values()]
     bands = [a.value for a in AgeBand]
-    for i in range(int(CONTACTS_PER_YEAR * scale)):
+    for _ in range(int(CONTACTS_PER_YEAR * scale)):
         source = rng.choices(sources, weights)[0]
         decided = rng.random() > 0.003
         doc = {
@@ -91,7 +91,7 @@ def simulated_year(seed: int, scale: float) -> dict[str, list[Doc]]:
                 "clock_lcspr_publication_met": rng.random() < 0.5,
             }
         )
-        for a in range(rng.randrange(0, 8) if kind != "sin" else 0):
+        for _ in range(rng.randrange(0, 8) if kind != "sin" else 0):
             status = rng.choice([s.value for s in ActionStatus])
             target = (day + timedelta(days=90)).isoformat()
             out[f.ACTIONS].append(
@@ -109,7 +109,9 @@ def simulated_year(seed: int, scale: float) -> dict[str, list[Doc]]:
     org_weights = [3, 4, 30, 25, 10, 6, 6, 1, 5, 10]
     formats, fmt_weights = [t.value for t in TrainingFormat], [70, 15, 10, 5]
     courses = [f"course-{n}" for n in range(12)]
-    for org, headcount in zip(orgs, [900, 1500, 4000, 9000, 3000, 6000, 4000, 200, 800, 1200]):
+    for org, headcount in zip(
+        orgs, [900, 1500, 4000, 9000, 3000, 6000, 4000, 200, 800, 1200], strict=True
+    ):
         out[f.WORKFORCE].append({"fy": "2020-21", "organisation": org, "headcount": headcount})
     learners = [(f"l{n}", rng.choices(orgs, org_weights)[0]) for n in range(int(9000 * scale))]
     for learner, org in learners:
