@@ -36,7 +36,7 @@ async def test_front_door_figures_everywhere_then_redelivery_and_rebuild(
 ) -> None:
     bootstrap = infra.kafka_bootstrap_servers
     events = front_door_set("p1")
-    async with running("reporting", infra, run_id, metrics_partnerships=["p1"], **FAST) as svc:
+    async with running("reporting", infra, run_id, metrics_partnerships="p1", **FAST) as svc:
         topic = svc.topics.intake_events
         await produce(bootstrap, topic, *events)
 
