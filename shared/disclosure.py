@@ -15,9 +15,12 @@ Everything here is pure; rates derived from suppressed counts go through `rate`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 SUPPRESSED = "c"
 SMALLEST_SHOWN = 6  # counts 1..5 are hidden
@@ -184,9 +187,10 @@ def protect(
         narrowed = sorted(c for c, (low, high) in ranges.items() if high - low < 2)
         if not narrowed:
             return frozenset(hidden)
-        added = {pick for c in narrowed if (pick := _widen(values, lines, lines_of[c], hidden))}
-        if not added:  # nothing left to hide beside them: cannot happen while a line has a
-            raise RuntimeError(f"disclosure: cannot protect {narrowed[:3]}")  # visible cell
+        added = {pick for c in narrowed if (pick := _widen(values, lines, lines_of, c, hidden))}
+        if not added:  # every cell linked to them is hidden already: nothing left to give
+            log.warning("disclosure: %d hidden cell(s) stay narrower than 3 values", len(narrowed))
+            return frozenset(hidden)
         hidden |= added
         _close(values, lines, lines_of, hidden, sorted({i for a in added for i in lines_of[a]}))
 
@@ -217,18 +221,41 @@ def _close(
 
 
 def _widen(
-    values: Mapping[Key, int], lines: Sequence[Line], around: list[int], hidden: set[Key]
+    values: Mapping[Key, int],
+    lines: Sequence[Line],
+    lines_of: Mapping[Key, list[int]],
+    cell: Key,
+    hidden: set[Key],
 ) -> Key | None:
-    """One more cell to hide beside a narrowed one: in the lines through it, the smallest
-    visible part of at least `LINE_MASS`, else the largest non-zero one, else a total."""
-    parts = sorted({p for i in around for p in lines[i].parts if p not in hidden})
+    """One more cell to hide for a narrowed one: in the lines through it, the smallest visible
+    part of at least `LINE_MASS`, else the largest non-zero part, else a total, else a zero.
+    When those lines show nothing more, the lines one hidden cell further away are searched,
+    and so on (a cell pinned through others: a hidden quarter whose year shows beside zeros)."""
+    seen_cells, seen_lines = {cell}, set()
+    frontier = [cell]
+    while frontier:
+        around = sorted({i for c in frontier for i in lines_of.get(c, ()) if i not in seen_lines})
+        seen_lines.update(around)
+        pick = _candidate(values, [lines[i] for i in around], hidden)
+        if pick is not None:
+            return pick
+        frontier = sorted(
+            {m for i in around for m in (lines[i].total, *lines[i].parts) if m in hidden}
+            - seen_cells
+        )
+        seen_cells.update(frontier)
+    return None
+
+
+def _candidate(values: Mapping[Key, int], around: list[Line], hidden: set[Key]) -> Key | None:
+    parts = sorted({p for line in around for p in line.parts if p not in hidden})
     big = [p for p in parts if values[p] >= LINE_MASS]
     if big:
         return min(big, key=lambda p: (values[p], p))
     non_zero = [p for p in parts if values[p] > 0]
     if non_zero:
         return max(non_zero, key=lambda p: (values[p], p))
-    totals = sorted({lines[i].total for i in around if lines[i].total not in hidden})
+    totals = sorted({line.total for line in around if line.total not in hidden})
     return totals[0] if totals else (parts[0] if parts else None)
 
 

@@ -105,7 +105,7 @@ def _ranges(
     cap = float(true.max()) * 10 + 100  # bounds a push upwards; a point found stays feasible
     lo, hi = true.copy(), true.copy()
     for round_ in range(8):
-        open_ = np.floor(hi + 1e-6) - np.ceil(lo - 1e-6) < 2
+        open_ = np.array([_down(h) - _up(low) < 2 for low, h in zip(lo, hi, strict=True)])
         if not open_.any():
             break
         # push the open cells up, then down (a cell below 2 cannot go down by two)
@@ -115,16 +115,30 @@ def _ranges(
         lo, hi = np.minimum(lo, point), np.maximum(hi, point)
     out: list[tuple[int, float]] = []
     for i in range(n):
-        low, high = math.ceil(lo[i] - 1e-6), float(math.floor(hi[i] + 1e-6))
+        low, high = _up(lo[i]), float(_down(hi[i]))
         if high - low < 2:
             c = np.zeros(n)
             c[i] = 1.0
-            low = math.ceil(float(_solve(a, b, c, (0, None))[i]) - 1e-6)
+            low = _up(float(_solve(a, b, c, (0, None))[i]))
             c[i] = -1.0
             top = _solve(a, b, c, (0, None), unbounded_ok=True)
-            high = math.inf if top is None else float(math.floor(top[i] + 1e-6))
+            high = math.inf if top is None else float(_down(top[i]))
         out.append((low, high))
     return out
+
+
+def _slack(x: float) -> float:
+    """The solver's answers are exact only to its tolerances (about 1e-7, relative for large
+    values): a bound of 2.9999 is 3."""
+    return 1e-5 * max(1.0, abs(x))
+
+
+def _up(x: float) -> int:
+    return math.ceil(x - _slack(x))
+
+
+def _down(x: float) -> int:
+    return math.floor(x + _slack(x))
 
 
 def _solve(
