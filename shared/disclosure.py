@@ -175,24 +175,35 @@ def protect(
         for key in (line.total, *line.parts):
             lines_of.setdefault(key, []).append(i)
     hidden = {k for k, v in values.items() if is_small(v)}
-    _close(values, lines, lines_of, hidden, range(len(lines)))
+    _close(values, lines, lines_of, hidden, range(len(lines)), set())
     if not audited or not hidden:
         return frozenset(hidden)
     from shared.protection_ranges import feasible_ranges  # numpy and scipy: only when needed
 
     sums = [(line.total, line.parts) for line in lines]
     memo: dict[Any, Any] = {}  # groups of cells the last round left as they were
+    keep: set[Key] = set()  # zeros a reader can work out: shown, never hidden again
     while True:
         ranges = feasible_ranges(values, sums, hidden, memo)
         narrowed = sorted(c for c, (low, high) in ranges.items() if high - low < 2)
         if not narrowed:
             return frozenset(hidden)
-        added = {pick for c in narrowed if (pick := _widen(values, lines, lines_of, c, hidden))}
-        if not added:  # every cell linked to them is hidden already: nothing left to give
+        # A hidden 0 that the published sums pin to 0 protects nothing: showing it tells the
+        # reader nothing they cannot work out, so it is shown.
+        zeros = {c for c in narrowed if values[c] == 0 and ranges[c][1] == 0}
+        added = {
+            pick
+            for c in narrowed
+            if c not in zeros and (pick := _widen(values, lines, lines_of, c, hidden, keep))
+        }
+        if not added and not zeros:  # every cell linked to them is hidden already
             log.warning("disclosure: %d hidden cell(s) stay narrower than 3 values", len(narrowed))
             return frozenset(hidden)
+        hidden -= zeros
+        keep |= zeros
         hidden |= added
-        _close(values, lines, lines_of, hidden, sorted({i for a in added for i in lines_of[a]}))
+        touched = sorted({i for c in added | zeros for i in lines_of.get(c, ())})
+        _close(values, lines, lines_of, hidden, touched, keep)
 
 
 def _close(
@@ -201,6 +212,7 @@ def _close(
     lines_of: Mapping[Key, list[int]],
     hidden: set[Key],
     start: Iterable[int],
+    keep: set[Key],
 ) -> None:
     """Hide complementary cells until no line (starting from `start`) needs one."""
     queue = list(start)
@@ -210,7 +222,7 @@ def _close(
         i = queue[head]
         head += 1
         queued.discard(i)
-        pick = _complement(values, lines[i], hidden)
+        pick = _complement(values, lines[i], hidden, keep)
         if pick is None:
             continue
         hidden.add(pick)
@@ -226,6 +238,7 @@ def _widen(
     lines_of: Mapping[Key, list[int]],
     cell: Key,
     hidden: set[Key],
+    keep: set[Key],
 ) -> Key | None:
     """One more cell to hide for a narrowed one: in the lines through it, the smallest visible
     part of at least `LINE_MASS`, else the largest non-zero part, else a total, else a zero.
@@ -236,7 +249,7 @@ def _widen(
     while frontier:
         around = sorted({i for c in frontier for i in lines_of.get(c, ()) if i not in seen_lines})
         seen_lines.update(around)
-        pick = _candidate(values, [lines[i] for i in around], hidden)
+        pick = _candidate(values, [lines[i] for i in around], hidden | keep)
         if pick is not None:
             return pick
         frontier = sorted(
@@ -247,19 +260,21 @@ def _widen(
     return None
 
 
-def _candidate(values: Mapping[Key, int], around: list[Line], hidden: set[Key]) -> Key | None:
-    parts = sorted({p for line in around for p in line.parts if p not in hidden})
+def _candidate(values: Mapping[Key, int], around: list[Line], taken: set[Key]) -> Key | None:
+    parts = sorted({p for line in around for p in line.parts if p not in taken})
     big = [p for p in parts if values[p] >= LINE_MASS]
     if big:
         return min(big, key=lambda p: (values[p], p))
     non_zero = [p for p in parts if values[p] > 0]
     if non_zero:
         return max(non_zero, key=lambda p: (values[p], p))
-    totals = sorted({line.total for line in around if line.total not in hidden})
+    totals = sorted({line.total for line in around if line.total not in taken})
     return totals[0] if totals else (parts[0] if parts else None)
 
 
-def _complement(values: Mapping[Key, int], line: Line, hidden: set[Key]) -> Key | None:
+def _complement(
+    values: Mapping[Key, int], line: Line, hidden: set[Key], keep: set[Key]
+) -> Key | None:
     """The next cell this line needs hidden, or None when it is safe as it is."""
     total_hidden = line.total in hidden
     hidden_parts = [p for p in line.parts if p in hidden]
@@ -270,7 +285,7 @@ def _complement(values: Mapping[Key, int], line: Line, hidden: set[Key]) -> Key 
     short = 0 if total_hidden else max(0, LINE_MASS - mass)
     if n_hidden >= 2 and short == 0:
         return None
-    visible = [p for p in line.parts if p not in hidden]
+    visible = [p for p in line.parts if p not in hidden and p not in keep]
     non_zero = [p for p in visible if values[p] > 0]
     if non_zero:
         # the smallest cell that makes up the mass (least information lost), else the largest
@@ -280,6 +295,6 @@ def _complement(values: Mapping[Key, int], line: Line, hidden: set[Key]) -> Key 
         return max(non_zero, key=lambda p: (values[p], p))
     if n_hidden == 1 and visible:
         return min(visible)  # a zero: the mass is there, one more unknown is enough
-    if not total_hidden:
+    if not total_hidden and line.total not in keep:
         return line.total
     return None
