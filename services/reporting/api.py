@@ -8,6 +8,7 @@ figures to the partnership's own staff.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Path
@@ -52,7 +53,8 @@ def router(runtime: Runtime) -> APIRouter:
         if cached is None or cached[0] != digest:
             if len(published) > 256:
                 published.clear()
-            published[key] = cached = (digest, publish(year))
+            # linear programs: off the event loop
+            published[key] = cached = (digest, await asyncio.to_thread(publish, year))
         return cached[1]
 
     async def scorecard(partnership: str, period: str, controlled: bool) -> dict[str, Any]:
