@@ -275,7 +275,8 @@ def reporting_rebuild(
     ] = False,
 ) -> None:
     """Replay every canonical topic from the beginning into fresh read models (run it while
-    the reporting service is stopped: it refuses otherwise); settings come from the
+    the reporting service is stopped: it refuses otherwise, and when a canonical topic's
+    history has been cut); settings come from the
     environment, as for the service itself, with the local stack's addresses where it names
     none."""
     import asyncio
@@ -283,7 +284,7 @@ def reporting_rebuild(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from services.reporting.main import SETTINGS as REPORTING_SETTINGS
-    from services.reporting.rebuild import ReportingRunning
+    from services.reporting.rebuild import HistoryCut, ReportingRunning
     from services.reporting.rebuild import rebuild as replay
     from shared.settings import load_settings
 
@@ -297,7 +298,7 @@ def reporting_rebuild(
 
         try:
             result = asyncio.run(replay(settings, progress, force=force))
-        except ReportingRunning as exc:
+        except (ReportingRunning, HistoryCut) as exc:
             bar.stop()
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None

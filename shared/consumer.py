@@ -30,6 +30,7 @@ from faststream.middlewares import AckPolicy
 
 from shared.mongo import is_transient as is_transient_db
 from shared.observability import PlumbingMetrics
+from shared.privacy import without_values
 from shared.records import TooManyConflicts
 from shared.rejections import Rejected
 from shared.topics import agency_of, dlq, inbound_pattern
@@ -79,7 +80,7 @@ class DeadLetters:
         headers.update(
             {
                 "dlq.reason": reason,
-                "dlq.error": error[:2000],
+                "dlq.error": without_values(error)[:2000],
                 "dlq.service": self._service,
                 "dlq.topic": record.topic,
                 "dlq.partition": str(record.partition),
@@ -97,7 +98,7 @@ class DeadLetters:
             record.partition,
             record.offset,
             reason,
-            error[:300],
+            without_values(error)[:300],
         )
 
 
@@ -183,7 +184,11 @@ class Subscription(Generic[T]):
             if len(batch) == 1:
                 first_error: Exception | None = exc
             else:
-                log.info("batch of %d failed (%r); handling one by one", len(batch), exc)
+                log.info(
+                    "batch of %d failed (%s); handling one by one",
+                    len(batch),
+                    without_values(repr(exc)),
+                )
                 first_error = None
         for delivery in batch:
             await self._handle_one(delivery, first_error)
@@ -215,7 +220,10 @@ class Subscription(Generic[T]):
     async def _pause(self, exc: BaseException) -> None:
         """A dependency is down: wait a little, then give the batch back uncommitted."""
         self.metrics.retried.labels(self.service, self.topic, "transient").inc()
-        log.warning("dependency unavailable (%r); the batch will be consumed again", exc)
+        log.warning(
+            "dependency unavailable (%s); the batch will be consumed again",
+            without_values(repr(exc)),
+        )
         await asyncio.sleep(self.transient_pause_s)
         raise exc
 

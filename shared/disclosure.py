@@ -15,8 +15,12 @@ Everything here is pure; rates derived from suppressed counts go through `rate`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
 
 SUPPRESSED = "c"
 SMALLEST_SHOWN = 6  # counts 1..5 are hidden
@@ -134,3 +138,163 @@ def _next_to_hide(
         return (int(is_total[pos]), int(value == 0), value, pos[0] * 10_000 + pos[1])
 
     return min(visible, key=preference)
+
+
+# ---------------------------------------------------------------------------------------------
+# A linked set: every table and period published together (docs/disclosure.md#linked-set)
+
+Key = tuple[str, ...]
+# How much the hidden parts of a line with a shown total must add up to at least: with less,
+# the line alone pins a hidden cell to fewer than three possible values (1 + 0 = 1 gives 0..1).
+LINE_MASS = 3
+
+
+@dataclass(frozen=True)
+class Line:
+    """One sum a reader can write: `total` = the sum of `parts` (all counts of the set)."""
+
+    total: Key
+    parts: tuple[Key, ...]
+
+
+def protect(
+    values: Mapping[Key, int], lines: Sequence[Line], *, audited: bool = True
+) -> frozenset[Key]:
+    """The cells to hide in a linked set of counts: primary suppression of 1-5, then
+    complementary cells until every line that hides anything hides at least two entries and,
+    when its total is shown, hidden parts adding up to `LINE_MASS` or more. Those local rules
+    do not see what several lines give away together, so then (`audited`) every hidden cell's
+    feasible range under all the lines is computed by linear programming, and a cell that
+    could be narrowed to fewer than three values gets one more complementary cell beside it,
+    until none can (docs/disclosure.md#linked-set).
+
+    Deterministic: lines are visited in the order given, and a complementary cell is chosen
+    by value and then by key, so the same counts and lines always hide the same cells."""
+    lines_of: dict[Key, list[int]] = {}
+    for i, line in enumerate(lines):
+        for key in (line.total, *line.parts):
+            lines_of.setdefault(key, []).append(i)
+    hidden = {k for k, v in values.items() if is_small(v)}
+    _close(values, lines, lines_of, hidden, range(len(lines)), set())
+    if not audited or not hidden:
+        return frozenset(hidden)
+    from shared.protection_ranges import feasible_ranges  # numpy and scipy: only when needed
+
+    sums = [(line.total, line.parts) for line in lines]
+    memo: dict[Any, Any] = {}  # groups of cells the last round left as they were
+    keep: set[Key] = set()  # zeros a reader can work out: shown, never hidden again
+    while True:
+        ranges = feasible_ranges(values, sums, hidden, memo)
+        narrowed = sorted(c for c, (low, high) in ranges.items() if high - low < 2)
+        if not narrowed:
+            return frozenset(hidden)
+        # A hidden 0 that the published sums pin to 0 protects nothing: showing it tells the
+        # reader nothing they cannot work out, so it is shown.
+        zeros = {c for c in narrowed if values[c] == 0 and ranges[c][1] == 0}
+        added = {
+            pick
+            for c in narrowed
+            if c not in zeros and (pick := _widen(values, lines, lines_of, c, hidden, keep))
+        }
+        if not added and not zeros:  # every cell linked to them is hidden already
+            log.warning("disclosure: %d hidden cell(s) stay narrower than 3 values", len(narrowed))
+            return frozenset(hidden)
+        hidden -= zeros
+        keep |= zeros
+        hidden |= added
+        touched = sorted({i for c in added | zeros for i in lines_of.get(c, ())})
+        _close(values, lines, lines_of, hidden, touched, keep)
+
+
+def _close(
+    values: Mapping[Key, int],
+    lines: Sequence[Line],
+    lines_of: Mapping[Key, list[int]],
+    hidden: set[Key],
+    start: Iterable[int],
+    keep: set[Key],
+) -> None:
+    """Hide complementary cells until no line (starting from `start`) needs one."""
+    queue = list(start)
+    queued = set(queue)
+    head = 0
+    while head < len(queue):
+        i = queue[head]
+        head += 1
+        queued.discard(i)
+        pick = _complement(values, lines[i], hidden, keep)
+        if pick is None:
+            continue
+        hidden.add(pick)
+        for j in (i, *lines_of[pick]):
+            if j not in queued:
+                queued.add(j)
+                queue.append(j)
+
+
+def _widen(
+    values: Mapping[Key, int],
+    lines: Sequence[Line],
+    lines_of: Mapping[Key, list[int]],
+    cell: Key,
+    hidden: set[Key],
+    keep: set[Key],
+) -> Key | None:
+    """One more cell to hide for a narrowed one: in the lines through it, the smallest visible
+    part of at least `LINE_MASS`, else the largest non-zero part, else a total, else a zero.
+    When those lines show nothing more, the lines one hidden cell further away are searched,
+    and so on (a cell pinned through others: a hidden quarter whose year shows beside zeros)."""
+    seen_cells, seen_lines = {cell}, set()
+    frontier = [cell]
+    while frontier:
+        around = sorted({i for c in frontier for i in lines_of.get(c, ()) if i not in seen_lines})
+        seen_lines.update(around)
+        pick = _candidate(values, [lines[i] for i in around], hidden | keep)
+        if pick is not None:
+            return pick
+        frontier = sorted(
+            {m for i in around for m in (lines[i].total, *lines[i].parts) if m in hidden}
+            - seen_cells
+        )
+        seen_cells.update(frontier)
+    return None
+
+
+def _candidate(values: Mapping[Key, int], around: list[Line], taken: set[Key]) -> Key | None:
+    parts = sorted({p for line in around for p in line.parts if p not in taken})
+    big = [p for p in parts if values[p] >= LINE_MASS]
+    if big:
+        return min(big, key=lambda p: (values[p], p))
+    non_zero = [p for p in parts if values[p] > 0]
+    if non_zero:
+        return max(non_zero, key=lambda p: (values[p], p))
+    totals = sorted({line.total for line in around if line.total not in taken})
+    return totals[0] if totals else (parts[0] if parts else None)
+
+
+def _complement(
+    values: Mapping[Key, int], line: Line, hidden: set[Key], keep: set[Key]
+) -> Key | None:
+    """The next cell this line needs hidden, or None when it is safe as it is."""
+    total_hidden = line.total in hidden
+    hidden_parts = [p for p in line.parts if p in hidden]
+    n_hidden = len(hidden_parts) + total_hidden
+    if n_hidden == 0:
+        return None
+    mass = sum(values[p] for p in hidden_parts)
+    short = 0 if total_hidden else max(0, LINE_MASS - mass)
+    if n_hidden >= 2 and short == 0:
+        return None
+    visible = [p for p in line.parts if p not in hidden and p not in keep]
+    non_zero = [p for p in visible if values[p] > 0]
+    if non_zero:
+        # the smallest cell that makes up the mass (least information lost), else the largest
+        enough = [p for p in non_zero if values[p] >= short]
+        if enough:
+            return min(enough, key=lambda p: (values[p], p))
+        return max(non_zero, key=lambda p: (values[p], p))
+    if n_hidden == 1 and visible:
+        return min(visible)  # a zero: the mass is there, one more unknown is enough
+    if not total_hidden and line.total not in keep:
+        return line.total
+    return None

@@ -16,6 +16,7 @@ from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 from prometheus_client import CollectorRegistry
 
 from shared.events import CONTENT_TYPE, Envelope, encode
+from shared.topics import topic_configs
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,8 @@ async def ensure_topics(
     admin_options: dict[str, Any] | None = None,
 ) -> None:
     """Create any missing topic. Consumers subscribed to a topic that does not exist yet would
-    only notice it at their next metadata refresh (minutes), so services create theirs first."""
+    only notice it at their next metadata refresh (minutes), so services create theirs first.
+    Canonical topics are created keeping their events for ever (`topics.topic_configs`)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(admin_options or {}))
     await admin.start()
     try:
@@ -95,7 +97,15 @@ async def ensure_topics(
         # Another instance may create the topic between our list and our create.
         with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics(
-                [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
+                [
+                    NewTopic(
+                        t,
+                        num_partitions=partitions,
+                        replication_factor=1,
+                        topic_configs=topic_configs(t),
+                    )
+                    for t in missing
+                ]
             )
         log.info("created topics %s", ", ".join(missing))
     finally:

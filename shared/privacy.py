@@ -86,3 +86,15 @@ def refuse_personal_data(payload: Any) -> None:
     findings = personal_data_findings(payload)
     if findings:
         raise Rejected("personal-data", "; ".join(findings))
+
+
+# A value as Python or JSON quotes it ('Alice', "Alice"), or a run of digits: what an error
+# message copies from the input it refuses.
+_QUOTED = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*\"""")
+_DIGITS = re.compile(r"\d[\d \-]{5,}\d")
+
+
+def without_values(message: str) -> str:
+    """An error message fit for logs and dead-letter headers: field names and the kind of
+    problem stay, quoted values and long numbers (an NHS number, a date of birth) do not."""
+    return _DIGITS.sub("[number]", _QUOTED.sub("[value]", message))

@@ -78,6 +78,22 @@ def dlq(topic: str) -> str:
     return topic + DLQ_SUFFIX
 
 
+# The canonical topics are the history every read model is rebuilt from (README, 'Retention'):
+# Kafka's default of seven days would let a rebuild silently build figures from the last week.
+KEEP_FOR_EVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
+def is_canonical(topic: str) -> bool:
+    """`pulse.<service>.events` under any prefix (not its dead-letter topic)."""
+    parts = topic.split(".")
+    return len(parts) >= 3 and parts[-3] == "pulse" and parts[-1] == "events"
+
+
+def topic_configs(topic: str) -> dict[str, str]:
+    """The configuration a topic is created with: canonical topics keep events for ever."""
+    return dict(KEEP_FOR_EVER) if is_canonical(topic) else {}
+
+
 # Agencies write to their own inbound topic, `<inbound>.<agency>`, so that ACLs can let each
 # agency write only its own topic and the service can tell who wrote a record. The bare
 # `<inbound>` topic is for the partnership's own trusted systems.

@@ -1,12 +1,14 @@
 """Reporting over HTTP: scorecards, the annual report's tables and exceptions.
 
-Everything outside `/internal` is disclosure-controlled (counts 1-5 as "c", secondary
-suppression in tables). `/internal/...` gives the unsuppressed figures to the partnership's
-own staff (a later issue adds the staff-role check).
+Everything outside `/internal` is disclosure-controlled over the whole year at once
+(docs/disclosure.md#linked-set): counts 1-5 as "c", complementary suppression across tables
+and periods, no rate or RAG status of a hidden count. `/internal/...` gives the unsuppressed
+figures to the partnership's own staff.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Path
@@ -14,14 +16,14 @@ from fastapi import APIRouter, Path
 from services.reporting.handlers import reporting
 from services.reporting.metrics import Figures
 from services.reporting.periods import financial_year_of_period
-from services.reporting.publication import TABLES, disclose_values
+from services.reporting.publication import BUILDERS, Publication, Raw, content_digest, publish
 from shared.rejections import Rejected
 from shared.service import Runtime
 
 INTERNAL = "INTERNAL — unsuppressed figures for the partnership's own staff only; never publish. "
 PartnershipPath = Path(description="Partnership id.", pattern=r"^[A-Za-z0-9_.-]+$")
 PeriodPath = Path(description="Financial year (2020-21), quarter (2020-21-Q1) or month (2020-04).")
-TablePath = Path(description=f"One of: {', '.join(TABLES)}.")
+TablePath = Path(description=f"One of: {', '.join(BUILDERS)}.")
 
 
 def _number(value: object) -> float | None:
@@ -33,20 +35,42 @@ def router(runtime: Runtime) -> APIRouter:
     internal = APIRouter(prefix="/internal", tags=["internal (unsuppressed)"])
     context = reporting(runtime)
 
-    async def figures(partnership: str, period: str) -> Figures:
-        financial_year_of_period(period)  # 422 on a malformed period
-        doc = await context.store.figures_of(partnership, period)
-        if doc is None:
+    published: dict[tuple[str, str], tuple[str, Publication]] = {}
+
+    async def year_of(partnership: str, period: str) -> dict[str, Figures]:
+        fy = financial_year_of_period(period)  # 422 on a malformed period
+        year = await context.store.year(partnership, fy)
+        if period not in year:
             raise Rejected("no-figures", f"no figures for {partnership} in {period}", status=404)
-        return Figures(doc.get("values", {}), doc.get("breakdowns", {}))
+        return year
+
+    async def publication(partnership: str, period: str) -> Publication:
+        """The year's publication, recomputed only when its figures changed."""
+        year = await year_of(partnership, period)
+        digest = content_digest(year)
+        key = (partnership, financial_year_of_period(period))
+        cached = published.get(key)
+        if cached is None or cached[0] != digest:
+            if len(published) > 256:
+                published.clear()
+            # linear programs: off the event loop
+            published[key] = cached = (digest, await asyncio.to_thread(publish, year))
+        return cached[1]
 
     async def scorecard(partnership: str, period: str, controlled: bool) -> dict[str, Any]:
-        fig = await figures(partnership, period)
-        statuses = {
-            metric: target.status(_number(fig.values.get(metric)))
-            for metric, target in context.targets.items()
-        }
-        values: dict[str, Any] = disclose_values(fig.values) if controlled else dict(fig.values)
+        if controlled:
+            pub = await publication(partnership, period)
+            fig = pub.figures[period]
+            values: dict[str, Any] = pub.values(period)
+        else:
+            fig = (await year_of(partnership, period))[period]
+            values = dict(fig.values)
+
+        def status(metric: str) -> Any:
+            if controlled and not pub.shown(period, metric):
+                return None  # no RAG status for a figure that is not published
+            return context.targets[metric].status(_number(fig.values.get(metric)))
+
         return {
             "partnership": partnership,
             "period": period,
@@ -57,7 +81,7 @@ def router(runtime: Runtime) -> APIRouter:
                     "target": t.target,
                     "direction": t.direction,
                     "amber": t.amber,
-                    "status": statuses[metric],
+                    "status": status(metric),
                     "why": t.why,
                 }
                 for metric, t in context.targets.items()
@@ -65,16 +89,19 @@ def router(runtime: Runtime) -> APIRouter:
         }
 
     async def table(partnership: str, name: str, period: str, controlled: bool) -> dict[str, Any]:
-        build = TABLES.get(name)
+        build = BUILDERS.get(name)
         if build is None:
-            raise Rejected("no-such-table", f"tables: {', '.join(TABLES)}", status=404)
-        fig = await figures(partnership, period)
+            raise Rejected("no-such-table", f"tables: {', '.join(BUILDERS)}", status=404)
+        if controlled:
+            body = (await publication(partnership, period)).table(name, period)
+        else:
+            body = build((await year_of(partnership, period))[period], Raw())
         return {
             "partnership": partnership,
             "period": period,
             "table": name,
             "disclosure": "controlled" if controlled else "none (internal)",
-            **build(fig, controlled),
+            **body,
         }
 
     @api.get(
@@ -88,7 +115,9 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.get(
         "/partnerships/{partnership}/tables/{table_name}/{period}",
-        summary="An annual-report table for a period (disclosure-controlled)",
+        summary="An annual-report table for a quarter or financial year (disclosure-controlled)",
+        description="Tables are not published for months (docs/disclosure.md#granularity): "
+        "a month gives 404; the internal table has them.",
     )
     async def public_table(
         partnership: str = PartnershipPath,
@@ -122,7 +151,7 @@ def router(runtime: Runtime) -> APIRouter:
     async def internal_figures(
         partnership: str = PartnershipPath, period: str = PeriodPath
     ) -> dict[str, Any]:
-        fig = await figures(partnership, period)
+        fig = (await year_of(partnership, period))[period]
         return {"partnership": partnership, "period": period, **fig.as_document()}
 
     @internal.get(

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from services.reporting.metrics import Figures
-from services.reporting.publication import disclose_value, disclose_values
+from services.reporting.publication import Publication, disclose_value, disclose_values
 from services.reporting.targets import Rag, Target
 from shared.contracts.reporting import MetricsSnapshot, StatusChanged
 
@@ -29,6 +29,17 @@ def evaluate(
             value = fig.values.get(metric)
             out[(metric, period)] = target.status(float(value) if value is not None else None)
     return out
+
+
+def public_statuses(
+    statuses: Mapping[tuple[str, str], Rag | None], publication: Publication
+) -> dict[tuple[str, str], Rag | None]:
+    """The statuses that may be published: none for a figure that is hidden (a status next
+    to a `c` says where in the bands it lies)."""
+    return {
+        (metric, period): status if publication.shown(period, metric) else None
+        for (metric, period), status in statuses.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -54,10 +65,12 @@ def status_changes(
     targets: Mapping[str, Target],
     statuses: Mapping[tuple[str, str], Rag | None],
     published: Mapping[tuple[str, str], Mapping[str, Any]],
+    publication: Publication | None = None,
 ) -> list[StatusChange]:
     """Statuses that differ from the last one published. A metric first seen green is
     recorded without an announcement (there is nothing to escalate); a figure that has
-    become unmeasurable keeps its last status."""
+    become unmeasurable (or hidden: pass `public_statuses`) keeps its last status. Values
+    are as `publication` publishes them (by default, each period controlled on its own)."""
     changes = []
     for (metric, period), status in sorted(statuses.items()):
         before = published.get((metric, period), {})
@@ -69,12 +82,17 @@ def status_changes(
         change = announced + 1 if announce else announced
         target = targets[metric]
         values = figures[period].values
+        shown = (
+            publication.values(period).get(metric)
+            if publication is not None
+            else disclose_value(metric, values.get(metric), values)
+        )
         data = StatusChanged(
             metric=metric,
             period=period,
             previous=previous,
             status=status.value,
-            value=disclose_value(metric, values.get(metric), values),
+            value=shown,
             target=target.target,
             direction=target.direction,
             amber=target.amber,
@@ -90,9 +108,17 @@ def snapshot(
     figures: Mapping[str, Figures],
     statuses: Mapping[tuple[str, str], Rag | None],
     now: datetime,
+    publication: Publication | None = None,
 ) -> tuple[MetricsSnapshot, str]:
-    """The published snapshot of a year and a digest of its content (time excluded)."""
-    published = {period: disclose_values(fig.values) for period, fig in figures.items()}
+    """The published snapshot of a year and a digest of its content (time excluded). Figures
+    as `publication` publishes them (by default each period controlled on its own); pass
+    statuses through `public_statuses` so that no hidden figure has one."""
+    published = {
+        period: publication.values(period)
+        if publication is not None
+        else disclose_values(fig.values)
+        for period, fig in figures.items()
+    }
     by_period: dict[str, dict[str, str]] = {}
     for (metric, period), status in statuses.items():
         if status is not None:

@@ -72,7 +72,7 @@ class Reporting:
             raise TypeError("reporting runs with ReportingSettings")
         self.settings = runtime.settings
         self.targets: dict[str, Target] = resolve_targets(self.settings.metric_targets)
-        self.gauges = DomainGauges(runtime.registry)
+        self.gauges = DomainGauges(runtime.registry, self.settings.metrics_partnership_ids())
         self.cache = FactCache()  # one per running service: its consumers and recomputation
         self._reporter: Reporter | None = None
 

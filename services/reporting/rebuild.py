@@ -7,6 +7,9 @@ event through the same fact mapping as the live consumer, then recomputes every 
 figures. The figures are a function of the facts, and the facts of the set of events, so
 they end identical to the incremental ones.
 
+It refuses when a canonical topic no longer starts at offset 0 (`HistoryCut`): events have
+been deleted, and figures replayed from what is left would be wrong without saying so.
+
 Run it with the reporting service stopped: its consumer would otherwise write facts while
 they are dropped. So the rebuild first asks the broker for the members of reporting's
 consumer group and refuses while any is there (`force` skips the check: a service known to
@@ -18,7 +21,7 @@ compares the rebuilt figures with what it published and announces only real chan
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -54,6 +57,30 @@ async def _partitions(bootstrap: str, names: tuple[str, ...]) -> list[TopicParti
 
 class ReportingRunning(RuntimeError):
     """The reporting service is consuming: a rebuild now would race it."""
+
+
+class HistoryCut(RuntimeError):
+    """A canonical topic no longer starts at offset 0: its first events were deleted
+    (retention, or records deleted by hand), so a replay would build figures from part of the
+    history."""
+
+
+def check_history(beginnings: Mapping[TopicPartition, int]) -> None:
+    """Refuse a replay of canonical topics whose log has been cut."""
+    cut = sorted(
+        f"{tp.topic}[{tp.partition}] starts at offset {first}"
+        for tp, first in beginnings.items()
+        if first != 0
+    )
+    if cut:
+        raise HistoryCut(
+            "the canonical topics no longer hold the whole history: "
+            + "; ".join(cut)
+            + ". Their earlier events were deleted (a retention limit, or records deleted by "
+            "hand), so a rebuild would compute figures from part of the history. Nothing was "
+            "dropped. Keep canonical topics with retention.ms=-1 (README, 'Retention') and "
+            "restore the events before rebuilding."
+        )
 
 
 async def _live_members(bootstrap: str, group: str) -> int:
@@ -105,6 +132,7 @@ async def rebuild(
         partitions = await _partitions(settings.kafka_bootstrap_servers, topics.canonical)
         consumer.assign(partitions)
         begin = await consumer.beginning_offsets(partitions)
+        check_history(begin)  # before anything is dropped
         end = await consumer.end_offsets(partitions)
         total = sum(end[tp] - begin[tp] for tp in partitions)
         progress(0, total)

@@ -26,8 +26,9 @@ from datetime import UTC, datetime
 from services.reporting import domain
 from services.reporting.gauges import DomainGauges
 from services.reporting.metrics import Figures, compute_year
+from services.reporting.publication import Publication, publish
 from services.reporting.store import ReportingStore, doc_id
-from services.reporting.targets import Target
+from services.reporting.targets import Rag, Target
 from shared.contracts.reporting import SNAPSHOT, SOURCE, STATUS_CHANGED
 from shared.events import Envelope, new_event
 
@@ -147,17 +148,21 @@ class Reporter:
             figures = await self.store.year(partnership, fy)
             if not figures:
                 return
-        self.gauges.show_year(partnership, fy, figures[fy])
-        statuses = domain.evaluate(figures, self.targets)
+        # The linked-set suppression solves linear programs: off the event loop.
+        publication = await asyncio.to_thread(publish, figures)
+        statuses = domain.public_statuses(domain.evaluate(figures, self.targets), publication)
+        self.gauges.show_year(partnership, fy, publication)
         self.gauges.show_statuses(
             partnership, fy, {m: s for (m, p), s in statuses.items() if p == fy}
         )
-        await self._announce(partnership, fy, figures, statuses)
-        await self._snapshot(partnership, fy, figures, statuses, force=force_snapshot)
+        await self._announce(partnership, fy, figures, statuses, publication)
+        await self._snapshot(partnership, fy, figures, statuses, publication, force=force_snapshot)
 
-    async def _announce(self, partnership, fy, figures, statuses) -> None:  # type: ignore[no-untyped-def]
+    async def _announce(self, partnership, fy, figures, statuses, publication) -> None:  # type: ignore[no-untyped-def]
         published = await self.store.statuses_of(partnership, fy)
-        changes = domain.status_changes(partnership, figures, self.targets, statuses, published)
+        changes = domain.status_changes(
+            partnership, figures, self.targets, statuses, published, publication
+        )
         now = datetime.now(UTC)
         events = [
             new_event(
@@ -195,8 +200,17 @@ class Reporter:
             ]
         )
 
-    async def _snapshot(self, partnership, fy, figures, statuses, *, force: bool) -> None:  # type: ignore[no-untyped-def]
-        data, digest = domain.snapshot(fy, figures, statuses, datetime.now(UTC))
+    async def _snapshot(
+        self,
+        partnership: str,
+        fy: str,
+        figures: dict[str, Figures],
+        statuses: dict[tuple[str, str], Rag | None],
+        publication: Publication,
+        *,
+        force: bool,
+    ) -> None:
+        data, digest = domain.snapshot(fy, figures, statuses, datetime.now(UTC), publication)
         if not force and digest == await self.store.snapshot_hash(partnership, fy):
             return
         event = new_event(

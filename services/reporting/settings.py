@@ -17,6 +17,15 @@ class ReportingSettings(ServiceSettings):
         description="JSON overriding the default targets per metric, e.g. "
         '{"completion_rate": {"target": 85, "amber": 5}}; null removes a target',
     )
+    metrics_partnerships: str = Field(
+        default="",
+        description="comma-separated partnership ids whose published figures /metrics exports "
+        "(e.g. p01,p02); others, and ids as sent, never become a label; empty: none",
+    )
+
+    def metrics_partnership_ids(self) -> list[str]:
+        return [p.strip() for p in self.metrics_partnerships.split(",") if p.strip()]
+
     # Cheap once a year's facts are cached (about 0.2 s per 10,000); the recomputation's own
     # spacing (see `recompute`) keeps it from crowding out the consumers under load.
     recompute_debounce_s: float = Field(

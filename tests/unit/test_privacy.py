@@ -43,3 +43,32 @@ def test_nhs_number_shaped_values_are_refused_in_any_string(value: str) -> None:
 @pytest.mark.parametrize("value", ["C-12345", "94347659190123", "2026-11-23T10:00:00Z", "12345"])
 def test_ordinary_values_pass(value: str) -> None:
     assert personal_data_findings({"ref": value, "child_ref": "AB/123", "age_band": "5-9"}) == []
+
+
+async def test_a_dead_letter_names_the_field_and_the_problem_never_the_value() -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    from prometheus_client import CollectorRegistry
+
+    from shared.consumer import DeadLetters
+    from shared.observability import PlumbingMetrics
+
+    sent: list[dict[str, Any]] = []
+
+    class Broker:
+        async def publish(self, body: bytes, **kwargs: Any) -> None:
+            sent.append(kwargs["headers"])
+
+    record = SimpleNamespace(topic="t", partition=0, offset=7, key=b"k", value=b"{}", headers=[])
+    error = (
+        "schema: data.child_ref: String should match pattern, input 'Alice Smith'; "
+        'data.note: value shaped like an NHS number (943 476 5919); source "Bob"'
+    )
+    metrics = PlumbingMetrics(CollectorRegistry())
+    await DeadLetters(Broker(), "intake", metrics).send(record, "schema", error)  # type: ignore[arg-type]
+    header = sent[0]["dlq.error"]
+    assert "data.child_ref" in header
+    assert "NHS number" in header
+    for value in ("Alice", "Smith", "943", "5919", "Bob"):
+        assert value not in header

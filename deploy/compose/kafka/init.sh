@@ -190,7 +190,13 @@ for name in \
     reviews.inbound reviews.events \
     training.inbound training.events \
     reporting.snapshots reporting.exceptions; do
-    create "${PREFIX}pulse.${name}"
+    case "$name" in
+        # canonical topics: the history every read model is rebuilt from, kept for ever
+        *.events)
+            create "${PREFIX}pulse.${name}" --config retention.ms=-1 --config retention.bytes=-1
+            ;;
+        *) create "${PREFIX}pulse.${name}" ;;
+    esac
 done
 # A dead-letter topic for every consumed topic: the inbound ones (agency topics included:
 # their dead letters go to the bare inbound topic's) and the canonical events reporting reads.
@@ -203,5 +209,16 @@ for pair in $AGENCIES; do
     create "${PREFIX}pulse.${pair#*:}.inbound.${pair%%:*}"
 done
 
+settle
+# Also when an earlier kafka-init created them with the broker's default retention.
+keep_for_ever() {
+    "$BIN/kafka-configs.sh" --bootstrap-server "$BOOTSTRAP" --command-config "$ADMIN" --alter \
+        --entity-type topics --entity-name "$1" --add-config "retention.ms=-1,retention.bytes=-1" \
+        >/dev/null
+    echo "kept for ever: $1"
+}
+for service in $SERVICES; do
+    [ "$service" = reporting ] || spawn keep_for_ever "${PREFIX}pulse.${service}.events"
+done
 settle
 echo "kafka-init: done"

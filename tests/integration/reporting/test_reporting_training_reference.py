@@ -96,7 +96,11 @@ async def test_training_reference_fixture_reproduces_the_annual_report_tables(
         published = public.json()[ref.NEGLECT_VIRTUAL.course_id]
         assert published["rows"]["ccg-gps"] == "c"
         assert published["rows"]["county-council"] == "c"
-        assert published["rows"]["education"] == 27
+        for org, n in ref.nonzero(ref.NEGLECT_VIRTUAL_INDIVIDUALS).items():
+            # shown as it is, or hidden beside others (docs/disclosure.md#linked-set)
+            assert (
+                published["rows"][org] == "c" if 1 <= n <= 5 else published["rows"][org] in (n, "c")
+            )
         assert published["total"] == 56
 
         # Representation: distinct learners with an enrolment, by organisation, against the

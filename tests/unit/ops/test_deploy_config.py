@@ -136,3 +136,15 @@ def test_kafka_init_has_a_password_for_every_user(compose: dict[str, Any]) -> No
     users = ["admin", *SERVICES, *(agency for agency, _ in pairs)]
     for user in users:
         assert f"PULSE_KAFKA_PASSWORD_{user.upper().replace('-', '_')}" in init, user
+
+
+def test_kafka_init_keeps_canonical_topics_for_ever() -> None:
+    script = INIT.read_text()
+    assert re.search(
+        r"\*\.events\)\s+create \"\$\{PREFIX\}pulse\.\$\{name\}\" --config retention\.ms=-1 "
+        r"--config retention\.bytes=-1",
+        script,
+    )
+    # topics an earlier kafka-init created are altered too
+    assert '--add-config "retention.ms=-1,retention.bytes=-1"' in script
+    assert [t for t in Topics().all() if t.endswith(".events")] == list(Topics().canonical)
