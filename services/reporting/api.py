@@ -8,7 +8,6 @@ figures to the partnership's own staff.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Path
@@ -16,7 +15,7 @@ from fastapi import APIRouter, Path
 from services.reporting.handlers import reporting
 from services.reporting.metrics import Figures
 from services.reporting.periods import financial_year_of_period
-from services.reporting.publication import BUILDERS, Publication, Raw, content_digest, publish
+from services.reporting.publication import BUILDERS, Publication, Raw
 from shared.rejections import Rejected
 from shared.service import Runtime
 
@@ -35,8 +34,6 @@ def router(runtime: Runtime) -> APIRouter:
     internal = APIRouter(prefix="/internal", tags=["internal (unsuppressed)"])
     context = reporting(runtime)
 
-    published: dict[tuple[str, str], tuple[str, Publication]] = {}
-
     async def year_of(partnership: str, period: str) -> dict[str, Figures]:
         fy = financial_year_of_period(period)  # 422 on a malformed period
         year = await context.store.year(partnership, fy)
@@ -45,17 +42,8 @@ def router(runtime: Runtime) -> APIRouter:
         return year
 
     async def publication(partnership: str, period: str) -> Publication:
-        """The year's publication, recomputed only when its figures changed."""
-        year = await year_of(partnership, period)
-        digest = content_digest(year)
-        key = (partnership, financial_year_of_period(period))
-        cached = published.get(key)
-        if cached is None or cached[0] != digest:
-            if len(published) > 256:
-                published.clear()
-            # linear programs: off the event loop
-            published[key] = cached = (digest, await asyncio.to_thread(publish, year))
-        return cached[1]
+        await year_of(partnership, period)  # 404 for a period with no figures
+        return await context.publication(partnership, financial_year_of_period(period))
 
     async def scorecard(partnership: str, period: str, controlled: bool) -> dict[str, Any]:
         if controlled:

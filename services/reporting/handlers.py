@@ -8,6 +8,7 @@ dead-lettered with reason `schema`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from services.reporting import erasure, facts
 from services.reporting.fact_cache import FactCache
 from services.reporting.gauges import DomainGauges
+from services.reporting.publication import Publication, content_digest, publish
 from services.reporting.recompute import Reporter
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import ReportingStore
@@ -75,6 +77,22 @@ class Reporting:
         self.gauges = DomainGauges(runtime.registry, self.settings.metrics_partnership_ids())
         self.cache = FactCache()  # one per running service: its consumers and recomputation
         self._reporter: Reporter | None = None
+        self._published: dict[tuple[str, str], tuple[str, Publication]] = {}
+
+    async def publication(self, partnership: str, fy: str) -> Publication:
+        """The year as published (disclosure control over the linked set), for the API and
+        the pages alike; computed again only when the year's figures changed."""
+        year = await self.store.year(partnership, fy)
+        digest = content_digest(year)
+        key = (partnership, fy)
+        cached = self._published.get(key)
+        if cached is None or cached[0] != digest:
+            if len(self._published) > 256:
+                self._published.clear()
+            # Linear programs: off the event loop.
+            cached = (digest, await asyncio.to_thread(publish, year))
+            self._published[key] = cached
+        return cached[1]
 
     @property
     def store(self) -> ReportingStore:

@@ -1,5 +1,5 @@
 """What the pages show, composed exactly as the JSON API composes it: the scorecard's values
-after disclosure control with each target's RAG status, a table from `publication.TABLES`, and
+after disclosure control with each target's RAG status, a table from `publication.BUILDERS`, and
 a year's per-period values for the trend charts. Staff pages pass `controlled=False`."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 from services.reporting.handlers import Reporting
 from services.reporting.metrics import Figures
 from services.reporting.periods import financial_year_of_period, periods_in_year
-from services.reporting.publication import TABLES, disclose_values
+from services.reporting.publication import BUILDERS, Raw
 from services.reporting.targets import Target
 from services.reporting.web.charts import Point
 from shared.disclosure import SUPPRESSED
@@ -53,23 +53,39 @@ class Tile:
     status: str | None  # green, amber, red, or None when there is nothing to measure
 
 
-def scorecard(
-    context: Reporting, fig: Figures, controlled: bool
+async def scorecard(
+    context: Reporting, partnership: str, period: str, controlled: bool
 ) -> tuple[list[Tile], dict[str, Any]]:
-    """The tiles (metrics with a target) and every published value, as the API's scorecard."""
-    values: dict[str, Any] = disclose_values(fig.values) if controlled else dict(fig.values)
+    """The tiles (metrics with a target) and every published value, as the API's scorecard:
+    no RAG status for a figure that is not published."""
+    fig = await figures(context, partnership, period)
+    pub = await context.publication(partnership, financial_year_of_period(period))
+    values: dict[str, Any] = pub.values(period) if controlled else dict(fig.values)
+
+    def status(metric: str, target: Target) -> str | None:
+        if controlled and not pub.shown(period, metric):
+            return None
+        return target.status(_number(fig.values.get(metric)))
+
     tiles = [
-        Tile(metric, values.get(metric), t, t.status(_number(fig.values.get(metric))))
+        Tile(metric, values.get(metric), t, status(metric, t))
         for metric, t in context.targets.items()
     ]
     return tiles, values
 
 
-def table(fig: Figures, name: str, controlled: bool) -> dict[str, Any]:
-    build = TABLES.get(name)
+async def table(
+    context: Reporting, partnership: str, period: str, name: str, controlled: bool
+) -> dict[str, Any]:
+    """A table as the API gives it: published (quarters and years only) or, for staff, raw."""
+    build = BUILDERS.get(name)
     if build is None:
-        raise Rejected("no-such-table", f"tables: {', '.join(TABLES)}", status=404)
-    return build(fig, controlled)
+        raise Rejected("no-such-table", f"tables: {', '.join(BUILDERS)}", status=404)
+    if controlled:
+        await figures(context, partnership, period)  # 404 for a period with no figures
+        pub = await context.publication(partnership, financial_year_of_period(period))
+        return pub.table(name, period)
+    return build(await figures(context, partnership, period), Raw())
 
 
 async def trends(
@@ -79,10 +95,11 @@ async def trends(
     year = await context.store.year(partnership, fy)
     periods = periods_in_year(fy)
     quarters, months = periods[1:5], periods[5:]
-    published = {
-        period: disclose_values(f.values) if controlled else dict(f.values)
-        for period, f in year.items()
-    }
+    if controlled:
+        pub = await context.publication(partnership, fy)
+        published = {period: pub.values(period) for period in year}
+    else:
+        published = {period: dict(f.values) for period, f in year.items()}
 
     def series(periods_: list[str], label: Any) -> dict[str, list[Point]]:
         out: dict[str, list[Point]] = {}

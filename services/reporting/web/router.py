@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from services.reporting.handlers import reporting
 from services.reporting.periods import financial_year_of_period, kind_of, periods_in_year
-from services.reporting.publication import TABLES
+from services.reporting.publication import BUILDERS
 from services.reporting.web import published, sheets
 from services.reporting.web.charts import line_chart
 from shared.rejections import Rejected
@@ -87,8 +87,7 @@ def router(runtime: Runtime) -> APIRouter:
         )
 
     async def scorecard_page(request: Request, p: str, period: str, staff: bool) -> HTMLResponse:
-        fig = await published.figures(context, p, period)
-        tiles, values = published.scorecard(context, fig, controlled=not staff)
+        tiles, values = await published.scorecard(context, p, period, controlled=not staff)
         fy = _fy(period)
         trends = await published.trends(
             context, p, fy, [t.metric for t in tiles], controlled=not staff
@@ -130,8 +129,7 @@ def router(runtime: Runtime) -> APIRouter:
     async def table_page(
         request: Request, p: str, period: str, name: str, staff: bool
     ) -> HTMLResponse:
-        fig = await published.figures(context, p, period)
-        document = published.table(fig, name, controlled=not staff)
+        document = await published.table(context, p, period, name, controlled=not staff)
         return page(
             request,
             "table.html",
@@ -145,8 +143,7 @@ def router(runtime: Runtime) -> APIRouter:
         )
 
     async def download(p: str, period: str, name: str, fmt: str, staff: bool) -> Response:
-        fig = await published.figures(context, p, period)
-        document = published.table(fig, name, controlled=not staff)
+        document = await published.table(context, p, period, name, controlled=not staff)
         sections = sheets.sections(name, document)
         stem = f"{p}-{name}-{period}" + ("-UNSUPPRESSED" if staff else "")
         if fmt == "csv":
@@ -168,14 +165,15 @@ def router(runtime: Runtime) -> APIRouter:
     async def annual_report(p: str, fy: str, staff: bool) -> Response:
         if _fy(fy) != fy:
             raise Rejected("not-a-year", f"{fy!r}: the annual report is for a financial year")
-        fig = await published.figures(context, p, fy)
         book = [
             (
                 sheets.SHEET_NAMES.get(name, name),
                 f"{sheets.TABLE_TITLES.get(name, name)}: {p}, {fy}",
-                sheets.sections(name, published.table(fig, name, controlled=not staff)),
+                sheets.sections(
+                    name, await published.table(context, p, fy, name, controlled=not staff)
+                ),
             )
-            for name in TABLES
+            for name in BUILDERS
         ]
         stem = f"{p}-annual-report-{fy}" + ("-UNSUPPRESSED" if staff else "")
         return Response(
