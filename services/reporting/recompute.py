@@ -74,6 +74,9 @@ class Reporter:
         self._last_change = 0.0
         self._wake = asyncio.Event()
         self._next_allowed = 0.0  # monotonic time before which no recomputation starts
+        # Figures stored but not yet published (gauges, statuses, exceptions, snapshot).
+        self._unpublished: dict[tuple[str, str], dict[str, Figures]] = {}
+        self._publish_wake = asyncio.Event()
 
     def touched(self, years: Iterable[tuple[str, str]]) -> None:
         years = set(years)
@@ -86,7 +89,18 @@ class Reporter:
         self._wake.set()
 
     async def run_debounced(self) -> None:
-        """Background job: recompute what events touched, once things are quiet."""
+        """Background job: recompute what events touched, once things are quiet. Publishing
+        the new figures (disclosure control solves linear programs, seconds for a big year)
+        runs beside it, so it never delays the next recomputation: the figures are visible
+        as soon as they are stored."""
+        publisher = asyncio.create_task(self._run_publisher())
+        try:
+            await self._recompute_forever()
+        finally:
+            publisher.cancel()
+            await asyncio.gather(publisher, return_exceptions=True)
+
+    async def _recompute_forever(self) -> None:
         while True:
             await self._wake.wait()
             while True:
@@ -107,7 +121,7 @@ class Reporter:
     async def _recompute(self, dirty: set[tuple[str, str]]) -> None:
         for partnership, fy in sorted(dirty):
             try:
-                await self.refresh(partnership, fy)
+                await self.refresh(partnership, fy, defer_publication=True)
             except Exception:
                 # Figures are derived: put the year back and try again after a pause.
                 log.exception("recomputing %s %s failed; will retry", partnership, fy)
@@ -138,8 +152,31 @@ class Reporter:
             if (partnership, fy) not in pending:
                 await self.refresh(partnership, fy, recompute=False)
 
+    async def _run_publisher(self) -> None:
+        """Publish the latest stored figures of each year recomputed, newest only: a year
+        recomputed twice while the publisher was busy is published once. A stop before
+        publishing loses nothing: `start` publishes every year from its stored figures."""
+        while True:
+            await self._publish_wake.wait()
+            self._publish_wake.clear()
+            due, self._unpublished = self._unpublished, {}
+            for (partnership, fy), figures in sorted(due.items()):
+                try:
+                    await self._publish_year(partnership, fy, figures)
+                except Exception:
+                    log.exception(
+                        "publishing %s %s failed; its next recomputation retries", partnership, fy
+                    )
+                    self.gauges.recompute_failed.inc()
+
     async def refresh(
-        self, partnership: str, fy: str, *, recompute: bool = True, force_snapshot: bool = False
+        self,
+        partnership: str,
+        fy: str,
+        *,
+        recompute: bool = True,
+        force_snapshot: bool = False,
+        defer_publication: bool = False,
     ) -> None:
         if recompute:
             figures = await recompute_year(self.store, partnership, fy)
@@ -148,6 +185,20 @@ class Reporter:
             figures = await self.store.year(partnership, fy)
             if not figures:
                 return
+        if defer_publication:
+            self._unpublished[(partnership, fy)] = figures
+            self._publish_wake.set()
+            return
+        await self._publish_year(partnership, fy, figures, force_snapshot=force_snapshot)
+
+    async def _publish_year(
+        self,
+        partnership: str,
+        fy: str,
+        figures: dict[str, Figures],
+        *,
+        force_snapshot: bool = False,
+    ) -> None:
         # The linked-set suppression solves linear programs: off the event loop.
         publication = await asyncio.to_thread(publish, figures)
         statuses = domain.public_statuses(domain.evaluate(figures, self.targets), publication)
