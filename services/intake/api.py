@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
 
 from services.intake.handlers import ACCEPTED, Receipt, ingest
 from services.intake.store import ContactStore, to_file
@@ -20,6 +20,7 @@ from shared.auth import agency_scope, sees_agency
 from shared.contracts import decode_inbound
 from shared.contracts.intake import SUBMITTED
 from shared.events import CONTENT_TYPE, Envelope
+from shared.inbound_policy import MAX_PAGE, Identifier, QueryMoment
 from shared.mongo import Document
 from shared.rejections import Rejected
 from shared.service import Runtime
@@ -171,7 +172,7 @@ def router(runtime: Runtime) -> APIRouter:
         response_model=ContactView,
         summary="A contact's status and timeline",
     )
-    async def get(contact_id: str) -> ContactView:
+    async def get(contact_id: Annotated[Identifier, Path()]) -> ContactView:
         doc = await ContactStore(runtime.db).get(contact_id)
         # Another agency's contact is not there as far as this caller is concerned.
         if doc is None or not sees_agency(doc.get("agency")):
@@ -185,14 +186,14 @@ def router(runtime: Runtime) -> APIRouter:
         description="An agency's key lists only that agency's contacts; staff list all.",
     )
     async def list_contacts(
-        agency: Annotated[str | None, Query(description="Sending agency code.")] = None,
+        agency: Annotated[Identifier | None, Query(description="Sending agency code.")] = None,
         received_from: Annotated[
-            AwareDatetime | None, Query(alias="from", description="Received at or after.")
+            QueryMoment | None, Query(alias="from", description="Received at or after.")
         ] = None,
         received_to: Annotated[
-            AwareDatetime | None, Query(alias="to", description="Received before.")
+            QueryMoment | None, Query(alias="to", description="Received before.")
         ] = None,
-        page: Annotated[int, Query(ge=1)] = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> ContactPage:
         agency = agency or agency_scope()  # an agency's key: its own contacts

@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shared.events import Envelope, describe
+from shared.events import Envelope, rejection
 from shared.privacy import refuse_personal_data
 from shared.rejections import Rejected
 
@@ -79,7 +79,8 @@ def contract_for(type: str) -> Contract:
 
 def parse_data(envelope: Envelope, accepted: frozenset[str]) -> BaseModel:
     """The typed `data` of an inbound event, after the personal-data check: every inbound path
-    (Kafka and HTTP) calls this, so both refuse the same things with the same reasons."""
+    (Kafka and HTTP) calls this, so both refuse the same things with the same reasons. The
+    models apply the inbound policy field by field (`shared.inbound_policy`)."""
     if envelope.type not in accepted:
         raise Rejected("unknown-type", f"event type {envelope.type!r} is not accepted here")
     refuse_personal_data(envelope.data)
@@ -87,7 +88,7 @@ def parse_data(envelope: Envelope, accepted: frozenset[str]) -> BaseModel:
     try:
         return model.model_validate(envelope.data)
     except ValidationError as exc:
-        raise Rejected("schema", describe(exc)) from None
+        raise rejection(exc) from None
 
 
 def data_of(envelope: Envelope, model: type[M]) -> M:
