@@ -40,9 +40,7 @@ class Envelope(BaseModel):
     # identifiers (a UUID, or letters, digits and separators that hold no name or date), the
     # partnership a lower-case code, the time within the window anything can have happened in.
     id: Identifier
-    source: str = Field(
-        min_length=1, max_length=256, pattern=r"^[a-z][a-z0-9-]{0,31}/[A-Za-z0-9][A-Za-z0-9_./:-]*$"
-    )
+    source: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./:-]*$")
     type: str = Field(min_length=1, max_length=128, pattern=r"^[a-z][a-z0-9.-]*$")
     time: Annotated[datetime, AfterValidator(check_occurred_at)]
     subject: Identifier | None = None

@@ -278,7 +278,7 @@ def identifier_problem(value: str, kind: str = "id") -> str | None:
         return "an identifier is up to 64 letters, digits, '_', '.', ':' and '-'"
     if _is_uuid(value):
         return None
-    if _has_nhs_number(value.replace(".", "-")) and _id_nhs(value):
+    if id_holds_nhs_number(value):
         return "an identifier must not be an NHS number"
     if any(1900 <= d.year <= 2100 for d in _dates(value.replace("_", "-").replace(":", "-"))):
         return "an identifier must not contain a date"
@@ -287,7 +287,7 @@ def identifier_problem(value: str, kind: str = "id") -> str | None:
     return None
 
 
-def _id_nhs(value: str) -> bool:
+def id_holds_nhs_number(value: str) -> bool:
     # In an identifier only ten digits on their own or in the 3-3-4 layout count: agency
     # counters ('p01-21-0000123') must not be mistaken for NHS numbers by chance.
     for m in re.finditer(r"(?<!\d)(\d{3})[-.: ]?(\d{3})[-.: ]?(\d{4})(?!\d)", value):

@@ -11,7 +11,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from shared.inbound_policy import KIND_WORDS, safe_field_name, text_findings
+from shared.inbound_policy import (
+    ID_PATTERN,
+    KIND_WORDS,
+    id_holds_nhs_number,
+    safe_field_name,
+    text_findings,
+)
 from shared.rejections import Rejected
 
 # Field names are compared after lower-casing and dropping separators, so `firstName`,
@@ -57,6 +63,7 @@ _FORBIDDEN_FIELDS = frozenset(
 # A date or a date-time on its own is a value of a date field (bounded by its field's window),
 # not free text that might hide a date of birth.
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
+_ID_SHAPE = re.compile(ID_PATTERN)
 # Dates are left to the fields' own rules (a date field holds a date by design).
 _SCREENED = ("nhs-number", "postcode", "email", "phone")
 
@@ -86,6 +93,12 @@ def personal_data_findings(payload: Any) -> list[str]:
     for path, value, key in _walk(payload, ""):
         if key is not None and _norm(key) in _FORBIDDEN_FIELDS:
             findings.append(f"{path}: personal-data field not accepted")
+        elif isinstance(value, str) and _ID_SHAPE.match(value):
+            # Identifier-shaped values are held to their field's closed format; here only an
+            # NHS number on its own or in the 3-3-4 layout is looked for (an agency's counter
+            # must not pass for a phone number).
+            if id_holds_nhs_number(value):
+                findings.append(f"{path or '(value)'}: looks like it holds an NHS number")
         elif isinstance(value, str) and not _ISO_MOMENT.match(value):
             kinds = [k for k in text_findings(value) if k in _SCREENED]
             if kinds:

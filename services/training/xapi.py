@@ -167,6 +167,13 @@ def _learner_id(raw: dict[str, Any]) -> str:
     return learner_id
 
 
+def _shown(value: str) -> str:
+    """A sender's value fit to repeat in an error: never one that looks like personal data."""
+    if len(value) > 200 or text_findings(value):
+        return "(not repeated)"
+    return repr(value)
+
+
 def _verb(raw: dict[str, Any]) -> Verb:
     verb_id = _text(_object(raw.get("verb"), "verb").get("id"), "verb.id")
     segment = re.split(r"[/#]", verb_id.rstrip("/"))[-1].lower()
@@ -175,7 +182,7 @@ def _verb(raw: dict[str, Any]) -> Verb:
     except KeyError:
         raise Rejected(
             "unknown-verb",
-            "the verb is not used by training; accepted: IRIs ending in "
+            f"verb {_shown(verb_id)} is not used by training; accepted: IRIs ending in "
             + ", ".join(sorted(VERBS)),
         ) from None
 
