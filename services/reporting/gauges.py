@@ -40,6 +40,13 @@ class DomainGauges:
             "Figures of a (partnership, financial year) recomputed from the facts",
             registry=registry,
         )
+        self.recompute_failed = Counter(
+            "pulse_reporting_recompute_failures",
+            "Recomputations of a (partnership, financial year) that failed on its data (not an "
+            "outage), by the error's class; the year keeps its last figures",
+            ["partnership", "error"],
+            registry=registry,
+        )
         self._latest: dict[str, str] = {}
 
     def show_year(self, partnership: str, fy: str, figures: Figures) -> None:

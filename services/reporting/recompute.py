@@ -28,6 +28,7 @@ from services.reporting.gauges import DomainGauges
 from services.reporting.metrics import Figures, compute_year
 from services.reporting.store import ReportingStore, doc_id
 from services.reporting.targets import Target
+from shared.consumer import is_transient
 from shared.contracts.reporting import SNAPSHOT, SOURCE, STATUS_CHANGED
 from shared.events import Envelope, new_event
 
@@ -73,6 +74,7 @@ class Reporter:
         self._last_change = 0.0
         self._wake = asyncio.Event()
         self._next_allowed = 0.0  # monotonic time before which no recomputation starts
+        self._failures_logged: set[tuple[str, str, str, str]] = set()
 
     def touched(self, years: Iterable[tuple[str, str]]) -> None:
         years = set(years)
@@ -105,23 +107,43 @@ class Reporter:
 
     async def _recompute(self, dirty: set[tuple[str, str]]) -> None:
         for partnership, fy in sorted(dirty):
-            try:
-                await self.refresh(partnership, fy)
-            except Exception:
-                # Figures are derived: put the year back and try again after a pause.
-                log.exception("recomputing %s %s failed; will retry", partnership, fy)
+            await self._refresh_guarded(partnership, fy)
+
+    async def _refresh_guarded(self, partnership: str, fy: str, **options: bool) -> None:
+        """`refresh`, where no value is fatal: an outage puts the year back to be retried
+        after a pause; a failure on the year's data is counted, logged once per year and
+        cause, and leaves the other years (and the service's start) alone. The year keeps its
+        last figures and is tried again when its facts next change."""
+        try:
+            await self.refresh(partnership, fy, **options)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                log.warning("recomputing %s %s: %r; will retry", partnership, fy, exc)
                 self.touched([(partnership, fy)])
                 await asyncio.sleep(self.debounce_s)
+                return
+            self.gauges.recompute_failed.labels(partnership, type(exc).__name__).inc()
+            cause = (partnership, fy, type(exc).__name__, str(exc)[:200])
+            if cause not in self._failures_logged:
+                self._failures_logged.add(cause)
+                log.error(
+                    "figures of %s %s cannot be computed (%s: %s); the year keeps its last "
+                    "figures, the other years go on",
+                    partnership,
+                    fy,
+                    type(exc).__name__,
+                    str(exc)[:200],
+                    exc_info=exc,
+                )
 
     async def run_periodic(self, interval_s: float) -> None:
         """Background job: re-send every year's snapshot for late subscribers."""
         while True:
             await asyncio.sleep(interval_s)
             for partnership, fy in await self.store.years():
-                try:
-                    await self.refresh(partnership, fy, recompute=False, force_snapshot=True)
-                except Exception:
-                    log.exception("periodic snapshot of %s %s failed", partnership, fy)
+                await self._refresh_guarded(partnership, fy, recompute=False, force_snapshot=True)
 
     async def start(self) -> None:
         """At start: the years left pending by a stop before their recomputation are
@@ -131,10 +153,10 @@ class Reporter:
         if pending:
             log.info("recomputing %d year(s) left pending at the last stop", len(pending))
         for partnership, fy in sorted(pending):
-            await self.refresh(partnership, fy)
+            await self._refresh_guarded(partnership, fy)
         for partnership, fy in await self.store.years():
             if (partnership, fy) not in pending:
-                await self.refresh(partnership, fy, recompute=False)
+                await self._refresh_guarded(partnership, fy, recompute=False)
 
     async def refresh(
         self, partnership: str, fy: str, *, recompute: bool = True, force_snapshot: bool = False
