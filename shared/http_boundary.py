@@ -3,7 +3,7 @@ and validation errors answered without repeating the input.
 
 A body (POST, PUT, PATCH) must be declared `application/json` or
 `application/cloudevents+json` (415 otherwise), at most 1 MiB (413), UTF-8 JSON nested at most
-32 deep with finite numbers within int64 and no lone surrogates (400/422) — all checked on the
+32 deep with finite numbers within int64 and no lone surrogates (422) — all checked on the
 raw bytes by `shared.inbound_policy.check_json_document` before FastAPI parses them.
 """
 

@@ -449,15 +449,15 @@ def check_json_document(raw: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise Rejected("undecodable", "not UTF-8 text", status=400) from None
+        raise Rejected("undecodable", "not UTF-8 text") from None
     if _nesting(text) > MAX_NESTING:
-        raise Rejected("too-deep", f"JSON nested more than {MAX_NESTING} deep", status=400)
+        raise Rejected("too-deep", f"JSON nested more than {MAX_NESTING} deep")
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except Rejected:
         raise
     except (ValueError, RecursionError):
-        raise Rejected("undecodable", "not a JSON document", status=400) from None
+        raise Rejected("undecodable", "not a JSON document") from None
     _walk_values(document, "")
     return document
 
