@@ -262,7 +262,15 @@ def _is_uuid(value: str) -> bool:
 
 def identifier_problem(value: str, kind: str = "id") -> str | None:
     """Why `value` is not an acceptable identifier of `kind` ('id', 'child_ref',
-    'partnership'), or None. The answer never repeats the value."""
+    'partnership'), or None. What could be personal data is looked for first, so such a value
+    is refused as personal data whatever else is wrong with it. The answer never repeats the
+    value."""
+    if len(value) > 256:
+        return "an identifier is at most 64 characters"
+    if not _is_uuid(value):
+        personal = _personal_in_identifier(value)
+        if personal:
+            return f"an identifier must not {personal}"
     if kind == "partnership":
         if not _PARTNERSHIP.match(value):
             return "a partnership id is 1-32 lower-case letters, digits and '-' from a letter"
@@ -276,14 +284,20 @@ def identifier_problem(value: str, kind: str = "id") -> str | None:
             return "a child reference must end in a segment with digits (an opaque reference)"
     elif not _ID.match(value):
         return "an identifier is up to 64 letters, digits, '_', '.', ':' and '-'"
-    if _is_uuid(value):
-        return None
+    return None
+
+
+def _personal_in_identifier(value: str) -> str | None:
+    if _EMAIL.search(value):
+        return "hold an e-mail address"
     if id_holds_nhs_number(value):
-        return "an identifier must not be an NHS number"
+        return "be an NHS number"
     if any(1900 <= d.year <= 2100 for d in _dates(value.replace("_", "-").replace(":", "-"))):
-        return "an identifier must not contain a date"
+        return "contain a date"
     if _NAME_LIKE.search(value):
-        return "an identifier must not look like a person's name"
+        return "look like a person's name"
+    if any(_POSTCODE.fullmatch(part) for part in re.split(r"[-_.:/]", value) if part):
+        return "hold a postcode"
     return None
 
 

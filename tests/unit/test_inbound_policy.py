@@ -137,7 +137,8 @@ BAD_IDS = [
     ("9434765919", "NHS"),
     ("943-476-5919", "NHS"),
     ("has space", "up to 64"),
-    ("jane@example.org", "up to 64"),
+    ("jane@example.org", "e-mail"),
+    ("c-GL12AB", "postcode"),
     ("x" * 65, "up to 64"),
 ]
 
@@ -175,6 +176,14 @@ def test_partnership_ids_pass(value: str) -> None:
 @pytest.mark.parametrize("value", ["P1", "p_1", "p 1; drop", "1p", "", "p" * 33, "jane.doe"])
 def test_partnership_ids_are_lower_case_codes(value: str) -> None:
     assert identifier_problem(value, "partnership") is not None
+
+
+@pytest.mark.parametrize("kind", ["id", "child_ref", "partnership"])
+@pytest.mark.parametrize("value", ["Jane Doe", "jane.doe", "2015-03-04", "943 476 5919"])
+def test_personal_data_in_any_identifier_is_refused_as_such(kind: str, value: str) -> None:
+    problem = identifier_problem(value, kind)
+    assert problem is not None
+    assert "must not" in problem
 
 
 # -- documents ---------------------------------------------------------------------------------
