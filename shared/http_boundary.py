@@ -68,7 +68,8 @@ class BodyGuard:
                     refused = _refusal(exc.reason, exc.detail, exc.status)
         if refused is not None:
             status, payload = refused
-            log.info("refused %s %s: %d", scope["method"], scope["path"], status)
+            # The path is not logged: a path segment could be what was refused.
+            log.info("refused a %s body: %d", scope["method"], status)
             await send(
                 {
                     "type": "http.response.start",
