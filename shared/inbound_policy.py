@@ -321,10 +321,26 @@ def _identifier_validator(kind: str) -> AfterValidator:
     return AfterValidator(check)
 
 
-Identifier = Annotated[str, Field(max_length=64), _identifier_validator("id")]
-ChildRef = Annotated[str, Field(max_length=48), _identifier_validator("child_ref")]
-PartnershipId = Annotated[str, Field(max_length=32), _identifier_validator("partnership")]
-FreeText = Annotated[str, AfterValidator(screen_text)]
+# `x-pulse-policy` marks the rule in the JSON schemas, so the generated docs can say it.
+POLICY_KEY = "x-pulse-policy"
+Identifier = Annotated[
+    str,
+    Field(max_length=64, json_schema_extra={POLICY_KEY: "identifier"}),
+    _identifier_validator("id"),
+]
+ChildRef = Annotated[
+    str,
+    Field(max_length=48, json_schema_extra={POLICY_KEY: "child-ref"}),
+    _identifier_validator("child_ref"),
+]
+PartnershipId = Annotated[
+    str,
+    Field(max_length=32, json_schema_extra={POLICY_KEY: "partnership"}),
+    _identifier_validator("partnership"),
+]
+FreeText = Annotated[
+    str, Field(json_schema_extra={POLICY_KEY: "free-text"}), AfterValidator(screen_text)
+]
 
 # -- dates -----------------------------------------------------------------------------------
 
@@ -388,10 +404,18 @@ def _bounded_moment(value: datetime) -> datetime:
     return value
 
 
-OccurredOn = Annotated[date, AfterValidator(check_occurred_on)]
+OccurredOn = Annotated[
+    date, Field(json_schema_extra={POLICY_KEY: "occurred"}), AfterValidator(check_occurred_on)
+]
 QueryMoment = Annotated[AwareDatetime, AfterValidator(_bounded_moment)]
-PlannedOn = Annotated[date, AfterValidator(check_planned_on)]
-OccurredAt = Annotated[AwareDatetime, AfterValidator(check_occurred_at)]
+PlannedOn = Annotated[
+    date, Field(json_schema_extra={POLICY_KEY: "planned"}), AfterValidator(check_planned_on)
+]
+OccurredAt = Annotated[
+    AwareDatetime,
+    Field(json_schema_extra={POLICY_KEY: "occurred"}),
+    AfterValidator(check_occurred_at),
+]
 
 
 def check_financial_year_window(value: str) -> str:
