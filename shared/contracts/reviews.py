@@ -429,7 +429,9 @@ class _ReviewFacts(EventData):
 
     review_id: ReviewId
     kind: ReviewKind = Field(description="The kind of review.")
-    title: str = Field(description="The review's title.")
+    # Free text stays in reviews: the title is never published. Read (and dropped) only so
+    # events published before this rule still decode.
+    title: str | None = Field(default=None, exclude=True)
     themes: list[Theme] = Field(description="Themes of the review.")
     age_band: AgeBand | None = Field(description="The child's age band, where relevant.")
     stage: ReviewStage = Field(description="The review's stage after this event.")
@@ -613,9 +615,10 @@ class _EscalationFacts(EventData):
     summary="An agency escalated a concern about another.",
 )
 class EscalationRaised(_EscalationFacts):
-    """A new escalation."""
+    """A new escalation. Its subject (free text) stays in reviews."""
 
-    subject: str = Field(description="What it is about.")
+    # Never published; read (and dropped) only so events published before still decode.
+    subject: str | None = Field(default=None, exclude=True)
 
 
 @event(
