@@ -231,6 +231,17 @@ async def test_reviews_refuses_planted_personal_data_over_http_and_kafka(
         _refused(await svc.http.get(f"/reviews/{NAME_DOB_REF}"))
         control = await svc.http.post("/reviews", json=REVIEW, headers={"X-Partnership": "p1"})
         assert control.status_code == 201, control.text
+        escalated = await svc.http.post(
+            "/escalations", json=ESCALATION, headers={"X-Partnership": "p1"}
+        )
+        assert escalated.status_code == 201, escalated.text
+        # Free text stays in reviews: neither the title nor the subject is published.
+        published = await read(
+            infra.kafka_bootstrap_servers, svc.topics.reviews_events, expect=2, timeout=30
+        )
+        assert len(published) == 2
+        assert all(b"Thematic audit" not in e.value for e in published)
+        assert all(b"Threshold disagreement" not in e.value for e in published)
 
         on_kafka = [
             _envelope(r.OPEN_REQUESTED, REVIEW | {"review_id": "r-2", "title": f"GL1 2AB {DOB}"}),
