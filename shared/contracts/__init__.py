@@ -116,8 +116,25 @@ def decode_inbound(raw: bytes | None, accepted: frozenset[str]) -> Inbound:
     envelope = decode(raw)
     check_source(envelope.source)
     inbound = Inbound(envelope, parse_data(envelope, accepted))
+    check_agency(envelope, inbound.data)
     note_accepted(envelope.id, envelope.source)
     return inbound
+
+
+def check_agency(envelope: Envelope, data: BaseModel) -> None:
+    """An agency submits only as itself: an event whose data names its sending `agency` must
+    come from that agency (`source` = `agency/<agency>`, which the API key or the agency's
+    own topic vouches for). Sources that are not an agency (the partnership's own systems)
+    are not held to it."""
+    agency = getattr(data, "agency", None)
+    if not isinstance(agency, str) or not envelope.source.startswith("agency/"):
+        return
+    if envelope.source != f"agency/{agency}":
+        raise Rejected(
+            "forbidden-source",
+            "data.agency must be the sending agency (the event's source)",
+            status=403,
+        )
 
 
 def accepted_types(service: str, direction: Direction = "inbound") -> frozenset[str]:

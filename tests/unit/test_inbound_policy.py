@@ -408,3 +408,13 @@ def test_an_unknown_key_that_is_not_a_plain_name_is_not_repeated() -> None:
     with pytest.raises(Rejected) as caught:
         decode_inbound(_raw(SUBMITTED, _contact(**{"Jane Doe 04/03/2015": 1})), INTAKE)
     assert "Jane Doe" not in str(caught.value)
+
+
+def test_an_agency_submits_a_contact_only_as_itself() -> None:
+    decode_inbound(_raw(SUBMITTED, _contact(), source="agency/gcc"), INTAKE)
+    with pytest.raises(Rejected) as caught:
+        decode_inbound(_raw(SUBMITTED, _contact(agency="schools"), source="agency/gcc"), INTAKE)
+    assert caught.value.reason == "forbidden-source"
+    assert caught.value.status == 403
+    # The partnership's own systems (a source that is not an agency) are not held to it.
+    decode_inbound(_raw(SUBMITTED, _contact(agency="schools"), source="pulse/front-door"), INTAKE)

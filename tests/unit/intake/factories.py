@@ -93,7 +93,8 @@ TYPES = {
 def inbound(kind: str, data: dict[str, Any], *, id: str | None = None, **attrs: Any) -> Envelope:
     return new_event(
         type=TYPES[kind],
-        source="agency/test",
+        # An agency submits as itself: a contact comes from the agency it names.
+        source=attrs.pop("source", f"agency/{data.get('agency') or 'test'}"),
         partnership=attrs.pop("partnership", "glos"),
         # A contact id the policy refuses is tested in `data`, not in the envelope's subject.
         subject=attrs.pop(
