@@ -33,6 +33,7 @@ from shared.rejections import Rejected
 
 MAX_BODY_BYTES = 1024 * 1024  # HTTP bodies and Kafka records
 MAX_NESTING = 32  # JSON arrays/objects inside each other
+MAX_STRING = 16_384  # characters in one JSON string (the longest field takes 4000)
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 EARLIEST = date(2000, 1, 1)  # nothing the partnership records happened before this
 PLANNED_YEARS_AHEAD = 5  # target and planned dates may lie this far ahead
@@ -120,10 +121,12 @@ _POSTCODE = re.compile(
     r"[\s\u00a0\u2007\u202f]*[0-9][ABD-HJLNP-UW-Z]{2})(?![A-Za-z0-9])",
     re.I,
 )
+# The lookbehind lets a match start only where a run of address characters starts: without
+# it a long run with no '@' is scanned again from each of its characters (quadratic).
 _EMAIL = re.compile(
-    r"[A-Za-z0-9._%+\-]+[\s\u00a0]*(?:@|\(at\)|\[at\])[\s\u00a0]*[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+[\s\u00a0]*(?:@|\(at\)|\[at\])[\s\u00a0]*"
+    r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"
 )
-_PHONE_RUN = re.compile(rf"(?:\+|00)?\d(?:{_DIGIT_SEP}\d){{8,}}")
 
 KINDS = ("nhs-number", "postcode", "date", "email", "phone")
 KIND_WORDS = {
@@ -156,14 +159,14 @@ def _has_nhs_number(text: str) -> bool:
     consecutive groups of a run of digits that add up to ten digits."""
     for match in _DIGIT_RUN.finditer(text):
         groups = _digit_groups(match.group())
+        lengths = [len(g) for g in groups]
         for i in range(len(groups)):
-            joined = ""
-            for group in groups[i:]:
-                joined += group
-                if len(joined) == 10 and nhs_check_digit_ok(joined):
-                    return True
-                if len(joined) >= 10:
-                    break
+            total, j = 0, i
+            while j < len(groups) and total < 10:
+                total += lengths[j]
+                j += 1
+            if total == 10 and nhs_check_digit_ok("".join(groups[i:j])):
+                return True
     return False
 
 
@@ -207,16 +210,28 @@ def _could_be_birth_date(found: date, today: date) -> bool:
 
 
 def _has_phone(text: str) -> bool:
-    for m in _PHONE_RUN.finditer(text):
-        run = m.group()
-        digits = "".join(_digit_groups(run))
-        if run.startswith(("+", "00")):
-            if 9 <= len(digits) <= 15:
-                return True
-        elif (digits.startswith("0") and len(digits) in (10, 11)) or (
-            digits.startswith("44") and len(digits) == 12
-        ):
-            return True
+    """A UK number (0 and 9-10 more digits, or 44 and 10 more) or an international one
+    (`+` or `00` and 8-15 digits), in any grouping, anywhere in a run of digits."""
+    for match in _DIGIT_RUN.finditer(text):
+        groups = _digit_groups(match.group())
+        plus = text[max(match.start() - 1, 0) : match.start()] == "+"
+        for i, first in enumerate(groups):
+            international = (plus and i == 0) or first.startswith("00")
+            if not (international or first.startswith(("0", "4"))):
+                continue  # cheap: most groups cannot start a phone number
+            joined = ""
+            for j in range(i, min(len(groups), i + 17)):
+                joined += groups[j]
+                if international:
+                    digits = len(joined) - (0 if plus and i == 0 else 2)
+                    if 9 <= digits <= 15 and len(joined) >= 11:
+                        return True
+                elif (len(joined) in (10, 11) and joined.startswith("0")) or (
+                    len(joined) == 12 and joined.startswith("44")
+                ):
+                    return True
+                if len(joined) > 17:
+                    break
     return False
 
 
@@ -445,11 +460,9 @@ def _walk_values(value: Any, path: str) -> None:
         _check_string(value, path)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_string(key, f"{path} (a key)")
-            _walk_values(
-                item,
-                f"{path}.{key}" if path and _plain(key) else (key if _plain(key) else path + ".?"),
-            )
+            _check_string(key, f"{path or '(root)'} (a key)")
+            shown = safe_field_name(key)
+            _walk_values(item, f"{path}.{shown}" if path else shown)
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _walk_values(item, f"{path}[{i}]")
@@ -460,19 +473,31 @@ def _plain(key: str) -> bool:
 
 
 def _check_string(value: str, path: str) -> None:
+    if len(value) > MAX_STRING:
+        raise Rejected("bad-text", f"{path or '(root)'}: text longer than {MAX_STRING} characters")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise Rejected("bad-text", f"{path or '(root)'}: text holds a lone surrogate") from None
 
 
+# A JSON string, or what is left of an unterminated one: with the closing quote optional
+# every attempt matches, so the scan is linear whatever the input (no retry from each quote).
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
 def _nesting(text: str) -> int:
-    stripped = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
+    """How deep arrays and objects nest, counted without parsing (strings skipped)."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
     depth = deepest = 0
-    for char in re.findall(r"[\[\]{}]", stripped):
+    for char in brackets:
         if char in "[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_NESTING:
+                    break
         else:
             depth -= 1
     return deepest
