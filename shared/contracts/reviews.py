@@ -25,7 +25,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
 from shared.codes import (
     ActionStatus,
@@ -91,6 +91,17 @@ RecommendationNumber = Annotated[
     ),
 ]
 Text = Annotated[FreeText, Field(min_length=1, max_length=4000)]
+
+
+def _role_code(value: object) -> object:
+    # Actions planned before owner roles became codes hold a job title as free text: it is
+    # published (and read back) as 'other', so no free text reaches the topic and old events
+    # still decode.
+    known = {role.value for role in OwnerRole}
+    return value if not isinstance(value, str) or value in known else OwnerRole.OTHER.value
+
+
+PublishedOwnerRole = Annotated[OwnerRole, BeforeValidator(_role_code)]
 
 
 class ReviewStage(StrEnum):
@@ -518,7 +529,9 @@ class _ActionFacts(EventData):
     recommendation_numbers: list[RecommendationNumber] = Field(
         description="The recommendations this action answers."
     )
-    owner_role: OwnerRole = Field(description="The lead owner's role (a code of the role list).")
+    owner_role: PublishedOwnerRole = Field(
+        description="The lead owner's role (a code of the role list)."
+    )
     owner_agency: AgencyCode = Field(description="The lead owner's agency.")
     supporting_agencies: list[AgencyCode] = Field(description="Other agencies sharing it.")
     target_date: date | None = Field(description="When it should be complete.")

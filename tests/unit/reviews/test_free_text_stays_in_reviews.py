@@ -46,3 +46,22 @@ def test_events_published_before_the_rule_still_decode() -> None:
         }
     )
     assert "subject" not in old.model_dump(mode="json")
+
+
+def test_an_owner_role_recorded_as_a_job_title_before_is_published_as_other() -> None:
+    old = c.ActionOverdue.model_validate(
+        {
+            "review_id": "r1",
+            "kind": "lcspr",
+            "action_id": "a1",
+            "recommendation_numbers": ["1"],
+            "owner_role": "Interim Assistant Director Commissioning",
+            "owner_agency": "gcc",
+            "supporting_agencies": [],
+            "target_date": "2024-03-31",
+            "status": "underway",
+            "as_of": "2024-04-02",
+            "days_overdue": 2,
+        }
+    )
+    assert old.owner_role == "other"
