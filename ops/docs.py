@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,14 @@ from faststream.specification import AsyncAPI
 
 from ops.paths import REPO
 from ops.system import SERVICES
+from shared import codes
+from shared import inbound_policy as policy
 from shared.contracts import Contract, all_contracts, json_schema
+from shared.contracts import intake as intake_contracts
+from shared.contracts import reviews as reviews_contracts
+from shared.contracts import training as training_contracts
 from shared.events import Envelope
+from shared.inbound_policy import POLICY_KEY
 from shared.topics import Topics
 
 DOCS = REPO / "docs"
@@ -38,7 +45,21 @@ def _topic(contract: Contract) -> str:
     return str(getattr(_TOPICS, contract.topic))
 
 
+_POLICY_WORDS = {
+    "identifier": "closed-format identifier",
+    "child-ref": "opaque child reference",
+    "partnership": "partnership code",
+    "free-text": "free text, screened",
+    "occurred": "2000-01-01 to tomorrow",
+    "planned": "2000-01-01 to 5 years ahead",
+}
+
+
 def _type_name(prop: dict[str, Any]) -> str:
+    policy = prop.get(POLICY_KEY)
+    if policy:
+        plain = {k: v for k, v in prop.items() if k != POLICY_KEY}
+        return f"{_type_name(plain)} ({_POLICY_WORDS[policy]})"
     if "$ref" in prop:
         return str(prop["$ref"]).rsplit("/", 1)[-1]
     if "anyOf" in prop:
@@ -65,6 +86,87 @@ def _fields(contract: Contract) -> Iterator[str]:
         yield f"| `{name}` | {kind} | {'yes' if name in required else 'no'} | {description} |"
 
 
+def _code_lists() -> Iterator[str]:
+    lists: list[tuple[str, type[StrEnum]]] = [
+        (name, value)
+        for name, value in vars(codes).items()
+        if isinstance(value, type) and issubclass(value, StrEnum) and value is not StrEnum
+    ]
+    for module in (intake_contracts, reviews_contracts, training_contracts):
+        short = module.__name__.rsplit(".", 1)[-1]
+        lists += [
+            (f"{short}.{name}", value)
+            for name, value in vars(module).items()
+            if isinstance(value, type)
+            and issubclass(value, StrEnum)
+            and value is not StrEnum
+            and value.__module__ == module.__name__
+        ]
+    for name, kind in lists:
+        doc = " ".join((kind.__doc__ or "").split())
+        values = ", ".join(f"`{m.value}`" for m in kind)
+        yield f"| `{name}` | {values} | {doc} |"
+
+
+def inbound_policy() -> list[str]:
+    """The inbound policy (`shared/inbound_policy.py`) and the closed code lists, as the top
+    of the event catalogue."""
+    return [
+        "## The inbound policy",
+        "",
+        "Every value arriving from outside (HTTP bodies, headers and query parameters, Kafka",
+        "records, xAPI statements and the CloudEvents envelope itself) is checked against one",
+        "policy, `shared/inbound_policy.py`, before anything is stored:",
+        "",
+        "- **Identifiers** (event `id`, `subject`, contact, review, action, escalation, course",
+        "  and learner ids, agency codes, `Idempotency-Key`) are closed formats:",
+        f"  `{policy.ID_PATTERN}`, or a UUID. One that could hold personal data is refused as",
+        "  `personal-data`: ten digits passing the NHS mod-11 check (alone or 3-3-4), any",
+        "  calendar date (`2015-03-04`, `04.03.2015`, `20150304`, ...), an e-mail address, a",
+        "  postcode segment, two capitalised words (`Jane-Doe`) or a lower-case `first.last`.",
+        f"- **Partnership** (`partnership`, `X-Partnership`, `?partnership=`): "
+        f"`{policy.PARTNERSHIP_PATTERN}`.",
+        f"- **`child_ref`**: `{policy.CHILD_REF_PATTERN}` whose last segment has a digit (the",
+        "  sending agency's opaque reference, e.g. `glos-police-004512`), with the identifier",
+        "  checks above: `jane.doe.2015-03-04` is refused.",
+        "- **Free text** (review titles, recommendation text, action descriptions and notes,",
+        "  rapid-review rationale, escalation subject and outcome, course titles, the xAPI",
+        "  actor's display name) is screened for NHS numbers in any layout (ten digits with any",
+        "  separators, incl. spaces, dots, slashes and no-break spaces, passing mod-11), UK",
+        f"  postcodes, full dates within the last {policy.DOB_YEARS_BACK} years (could be a date",
+        "  of birth), e-mail addresses and phone numbers. Every other string of a payload is",
+        "  screened for NHS numbers, postcodes, e-mail addresses and phone numbers, and field",
+        "  names such as `name`, `dob`, `address`, `postcode`, `nhs_number` are refused.",
+        '- A hit is refused with HTTP 422 `{"error": "personal-data"}` or a dead letter',
+        "  with `dlq.reason: personal-data`, naming the field and the kind of data and never the",
+        "  value; such a dead letter carries no value and no headers (`dlq.redacted`).",
+        "- **Dates**: what happened (receipts, decisions, completions, the envelope's `time`)",
+        f"  lies between {policy.EARLIEST.isoformat()} and the end of tomorrow; planned and",
+        f"  target dates up to {policy.PLANNED_YEARS_AHEAD} years ahead; query bounds within the",
+        "  same years. Reporting dead-letters a canonical event it cannot place in a financial",
+        "  year (`unplaceable-period`).",
+        "- **Numbers** are finite (no `NaN`, `Infinity`) and integers within BSON int64; pages",
+        f"  at most {policy.MAX_PAGE}, offsets at most {policy.MAX_OFFSET}.",
+        f"- **Documents**: at most {policy.MAX_BODY_BYTES} bytes (HTTP 413), UTF-8, nested at",
+        f"  most {policy.MAX_NESTING} deep (checked before parsing), strings at most",
+        f"  {policy.MAX_STRING} characters, no lone surrogates. HTTP",
+        "  bodies must be `application/json` or `application/cloudevents+json` (415).",
+        "- **Agency**: an event whose data names its sending `agency` (a contact) must come",
+        "  from that agency (`source` = `agency/<agency>`, vouched for by the API key or the",
+        "  agency's own topic), else it is refused as `forbidden-source` (403).",
+        "- **Codes**: fields that feed a figure are codes from the closed lists below (an",
+        "  action's owner is a role code with the owner's agency, never a name or a job title",
+        "  in free text).",
+        "",
+        "### Closed code lists",
+        "",
+        "| list | codes | meaning |",
+        "|---|---|---|",
+        *_code_lists(),
+        "",
+    ]
+
+
 def event_catalogue() -> str:
     lines = [
         "# Event catalogue",
@@ -75,6 +177,7 @@ def event_catalogue() -> str:
         "whose `data` is the model below. Dead-letter topics are `<topic>.dlq`, with headers",
         "`dlq.reason`, `dlq.error`, `dlq.service`, `dlq.topic`, `dlq.partition`, `dlq.offset`.",
         "",
+        *inbound_policy(),
     ]
     contracts = all_contracts()
     for service in SERVICES:

@@ -210,3 +210,29 @@ class TrainingFormat(StrEnum):
     VIRTUAL_CLASSROOM = "virtual-classroom"
     FACE_TO_FACE = "face-to-face"
     WEBINAR = "webinar"
+
+
+class OwnerRole(StrEnum):
+    """Who owns an action of a review's plan: a role (never a person), with the owner's agency
+    alongside. The tracker's 'overdue by owner and agency' counts by these codes."""
+
+    DIRECTOR = "director"
+    DEPUTY_DIRECTOR = "deputy-director"
+    ASSISTANT_DIRECTOR = "assistant-director"
+    HEAD_OF_SERVICE = "head-of-service"
+    HEAD_OF_QUALITY = "head-of-quality"
+    SERVICE_MANAGER = "service-manager"
+    TEAM_MANAGER = "team-manager"
+    COMMISSIONING_LEAD = "commissioning-lead"
+    SAFEGUARDING_LEAD = "safeguarding-lead"
+    DESIGNATED_NURSE = "designated-nurse"
+    DESIGNATED_DOCTOR = "designated-doctor"
+    NAMED_PROFESSIONAL = "named-professional"
+    VIRTUAL_SCHOOL_HEAD = "virtual-school-head"
+    IRO_SERVICE = "iro-service"
+    LADO = "lado"
+    POLICE_SAFEGUARDING_LEAD = "police-safeguarding-lead"
+    PARTNERSHIP_BUSINESS_MANAGER = "partnership-business-manager"
+    INDEPENDENT_SCRUTINEER = "independent-scrutineer"
+    PARTNERSHIP_GROUP = "partnership-group"
+    OTHER = "other"

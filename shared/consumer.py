@@ -36,6 +36,7 @@ from shared.rejections import Rejected
 from shared.topics import agency_of, dlq, inbound_pattern
 
 T = TypeVar("T")
+REDACTED_REASONS = frozenset({"personal-data"})
 log = logging.getLogger(__name__)
 
 
@@ -75,8 +76,15 @@ class DeadLetters:
         *,
         topic: str | None = None,
     ) -> None:
-        """Dead-letter `record` to `topic` (default `<record's topic>.dlq`)."""
-        headers = {k: v.decode("utf-8", "replace") for k, v in (record.headers or ())}
+        """Dead-letter `record` to `topic` (default `<record's topic>.dlq`). A record refused
+        because it holds personal data is dead-lettered without its value and headers: the
+        dead-letter topic must not become a second copy of what was refused."""
+        redact = reason in REDACTED_REASONS
+        headers = (
+            {"dlq.redacted": "personal data: value and headers dropped"}
+            if redact
+            else {k: v.decode("utf-8", "replace") for k, v in (record.headers or ())}
+        )
         headers.update(
             {
                 "dlq.reason": reason,
@@ -89,7 +97,10 @@ class DeadLetters:
             }
         )
         await self._broker.publish(
-            record.value or b"", topic=topic or dlq(record.topic), key=record.key, headers=headers
+            b"" if redact else record.value or b"",
+            topic=topic or dlq(record.topic),
+            key=None if redact else record.key,
+            headers=headers,
         )
         self._metrics.dead_lettered.labels(self._service, record.topic, reason).inc()
         log.warning(

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from shared.inbound_policy import (
+    PERSONAL_DATA,
+    Identifier,
+    PartnershipId,
+    check_json_document,
+    check_occurred_at,
+    safe_field_name,
+)
 from shared.rejections import Rejected
 
 _FORMAT = JSONFormat()
@@ -28,13 +36,16 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     specversion: Literal["1.0"] = "1.0"
-    id: str = Field(min_length=1, max_length=128)
-    source: str = Field(min_length=1, max_length=256)
-    type: str = Field(min_length=1, max_length=128)
-    time: datetime
-    subject: str | None = Field(default=None, max_length=128)
-    partnership: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    datacontenttype: str = "application/json"
+    # The envelope follows the inbound policy too: ids and subjects are closed-format
+    # identifiers (a UUID, or letters, digits and separators that hold no name or date), the
+    # partnership a lower-case code, the time within the window anything can have happened in.
+    id: Identifier
+    source: str = Field(min_length=1, max_length=256, pattern=r"^[A-Za-z0-9][A-Za-z0-9_./:-]*$")
+    type: str = Field(min_length=1, max_length=128, pattern=r"^[a-z][a-z0-9.-]*$")
+    time: Annotated[datetime, AfterValidator(check_occurred_at)]
+    subject: Identifier | None = None
+    partnership: PartnershipId
+    datacontenttype: Literal["application/json"] = "application/json"
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -83,6 +94,7 @@ def decode(raw: bytes | None) -> Envelope:
     """Bytes from Kafka or HTTP to an envelope, or `Rejected` saying what is wrong."""
     if not raw:
         raise Rejected("undecodable", "empty message")
+    check_json_document(raw)  # size, nesting, numbers and text checked before any parser runs
     try:
         ce = _FORMAT.read(_strict_factory, raw)
     except Rejected:
@@ -98,13 +110,28 @@ def decode(raw: bytes | None) -> Envelope:
     try:
         return Envelope(**attributes, data=data)
     except ValidationError as exc:
-        raise Rejected("invalid-envelope", describe(exc)) from None
+        raise rejection(exc, "invalid-envelope") from None
 
 
 def describe(exc: ValidationError) -> str:
-    """A pydantic error as one line naming each bad field."""
+    """A pydantic error as one line naming each bad field, never repeating a value (pydantic's
+    messages do not; unknown keys that are not plain names are not repeated either)."""
+    return describe_errors(exc.errors(include_url=False, include_input=False))
+
+
+def describe_errors(errors: list[Any]) -> str:
     parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+    for err in errors:
+        loc = ".".join(safe_field_name(p) for p in err["loc"]) or "(root)"
         parts.append(f"{loc}: {err['msg']}")
     return "; ".join(parts)
+
+
+def rejection(exc: ValidationError, reason: str = "schema") -> Rejected:
+    """A validation error as the `Rejected` to answer with: `personal-data` when any field
+    holds (or is shaped like) personal data, else `reason`."""
+    errors = exc.errors(include_url=False, include_input=False)
+    personal = [err for err in errors if err["type"] == PERSONAL_DATA]
+    if personal:
+        return Rejected("personal-data", describe_errors(personal))
+    return Rejected(reason, describe(exc))

@@ -1,5 +1,9 @@
 """Children's personal data must never enter the system: a payload naming a child, giving a
-date of birth, an address, a postcode or an NHS number is refused before anything is stored."""
+date of birth, an address, a postcode or an NHS number is refused before anything is stored.
+
+This is the check over a whole payload (field names, and every string for NHS numbers in any
+layout, postcodes, e-mail addresses and phone numbers); the per-field rules (identifier
+formats, free-text screening, date windows) are in `shared.inbound_policy`."""
 
 from __future__ import annotations
 
@@ -7,6 +11,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from shared.inbound_policy import (
+    ID_PATTERN,
+    KIND_WORDS,
+    id_holds_nhs_number,
+    safe_field_name,
+    text_findings,
+)
 from shared.rejections import Rejected
 
 # Field names are compared after lower-casing and dropping separators, so `firstName`,
@@ -49,8 +60,12 @@ _FORBIDDEN_FIELDS = frozenset(
         "telephone",
     }
 )
-# Ten digits in the NHS layout 3-3-4, with spaces, dashes or nothing between the groups.
-_NHS_SHAPE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
+# A date or a date-time on its own is a value of a date field (bounded by its field's window),
+# not free text that might hide a date of birth.
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
+_ID_SHAPE = re.compile(ID_PATTERN)
+# Dates are left to the fields' own rules (a date field holds a date by design).
+_SCREENED = ("nhs-number", "postcode", "email", "phone")
 
 
 def _norm(key: str) -> str:
@@ -61,7 +76,8 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Any, str | None]]:
     if isinstance(value, dict):
         for k, v in value.items():
             key = str(k)
-            child = f"{path}.{key}" if path else key
+            shown = safe_field_name(key)
+            child = f"{path}.{shown}" if path else shown
             yield child, v, key
             yield from _walk(v, child)
     elif isinstance(value, list):
@@ -77,8 +93,17 @@ def personal_data_findings(payload: Any) -> list[str]:
     for path, value, key in _walk(payload, ""):
         if key is not None and _norm(key) in _FORBIDDEN_FIELDS:
             findings.append(f"{path}: personal-data field not accepted")
-        elif isinstance(value, str) and _NHS_SHAPE.search(value):
-            findings.append(f"{path}: value shaped like an NHS number")
+        elif isinstance(value, str) and _ID_SHAPE.match(value):
+            # Identifier-shaped values are held to their field's closed format; here only an
+            # NHS number on its own or in the 3-3-4 layout is looked for (an agency's counter
+            # must not pass for a phone number).
+            if id_holds_nhs_number(value):
+                findings.append(f"{path or '(value)'}: looks like it holds an NHS number")
+        elif isinstance(value, str) and not _ISO_MOMENT.match(value):
+            kinds = [k for k in text_findings(value) if k in _SCREENED]
+            if kinds:
+                words = " and ".join(KIND_WORDS[k] for k in kinds)
+                findings.append(f"{path or '(value)'}: looks like it holds {words}")
     return findings
 
 

@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared import audit, consumer_lag
+from shared import audit, consumer_lag, http_boundary
 from shared.auth import KeyStore, Principal, middleware
 from shared.consumer import DeadLetters, Delivery
 from shared.events import Envelope
@@ -194,6 +194,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
 
     app = FastAPI(title=spec.title, description=spec.description, lifespan=lifespan)
     app.state.runtime = runtime
+    # Bodies are checked (type, size, nesting, numbers) inside authentication, before routes.
+    http_boundary.install(app)
     # Without a key file (AUTH_DISABLED, local development) every caller is let through.
     keys = None if settings.auth_disabled else KeyStore.from_file(Path(settings.api_keys_file))
     app.middleware("http")(middleware(keys, runtime.audit_http, spec.public_reads))

@@ -126,7 +126,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("1.1",),
         "Comprehensive review of children's commissioning",
-        "Interim Assistant Director Commissioning",
+        "assistant-director",
         "gcc",
         50,
         _S.PARTIALLY,
@@ -135,7 +135,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("1.2", "1.5"),
         "Standard operating procedures for crisis care packages",
-        "Director of Safeguarding and Care",
+        "director",
         "gcc",
         300,
         _S.UNDERWAY,
@@ -143,7 +143,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("1.3",),
         "Joint training of the placements team",
-        "Head of Quality",
+        "head-of-quality",
         "gcc",
         120,
         _S.NOT_STARTED,
@@ -151,7 +151,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("1.4",),
         "Link placement records to the case management system",
-        "Assistant Director Integrated Commissioning",
+        "commissioning-lead",
         "gcc",
         200,
         _S.UNDERWAY,
@@ -159,7 +159,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("2.1",),
         "Regular reports to the partnership on unregistered placements",
-        "Director of Safeguarding and Care",
+        "director",
         "gcc",
         80,
         _S.NOT_STARTED,
@@ -167,7 +167,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("2.2",),
         "Terms of reference, trackers and records for every panel",
-        "Director of Safeguarding and Care",
+        "director",
         "gcc",
         300,
         _S.PARTIALLY,
@@ -175,7 +175,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("3.1",),
         "A local flexible service for children in care with complex needs",
-        "Director of Children's Services",
+        "director",
         "gcc",
         330,
         _S.PARTIALLY,
@@ -184,7 +184,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("4.1",),
         "Guidance to social workers and IROs; Virtual School on the panel",
-        "Virtual School Head",
+        "virtual-school-head",
         "gcc",
         300,
         _S.PARTIALLY,
@@ -192,7 +192,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("4.2",),
         "IRO service follows up unplanned education transitions",
-        "Head of Quality",
+        "head-of-quality",
         "gcc",
         300,
         _S.NOT_STARTED,
@@ -200,7 +200,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("5.1",),
         "Scrutiny of the escalation process for placement breakdown",
-        "Independent Scrutineer",
+        "independent-scrutineer",
         BUSINESS_UNIT,
         40,
         _S.COMPLETE,
@@ -208,7 +208,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("6.1", "6.2"),
         "Review of advocacy services; adultification briefings",
-        "Interim Assistant Director Commissioning",
+        "assistant-director",
         "gcc",
         50,
         _S.UNDERWAY,
@@ -216,7 +216,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("7.1",),
         "Assurance and data from advocacy and visitor services",
-        "GSCP Business Manager",
+        "partnership-business-manager",
         BUSINESS_UNIT,
         50,
         _S.PARTIALLY,
@@ -224,7 +224,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("8.1", "8.2", "8.3"),
         "IRO service reports to QiiP on this review",
-        "Head of Quality",
+        "head-of-quality",
         "gcc",
         80,
         _S.NOT_STARTED,
@@ -232,7 +232,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("9.1", "9.2", "9.3"),
         "Review of the escalation process and whistleblowing",
-        "GSCP Business Manager",
+        "partnership-business-manager",
         BUSINESS_UNIT,
         40,
         _S.COMPLETE,
@@ -240,7 +240,7 @@ ACTIONS: tuple[PlannedAction, ...] = (
     PlannedAction(
         ("10.1",),
         "Awareness of the allegations management service; LADO audit",
-        "Head of Quality",
+        "head-of-quality",
         "gcc",
         50,
         _S.PARTIALLY,

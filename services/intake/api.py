@@ -11,14 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
 
 from services.intake.handlers import ACCEPTED, Receipt, ingest, store_of
 from shared.auth import agency_scope, sees_agency
 from shared.contracts import decode_inbound
 from shared.contracts.intake import SUBMITTED
 from shared.events import CONTENT_TYPE, Envelope
+from shared.inbound_policy import MAX_PAGE, Identifier, PartnershipId, QueryMoment
 from shared.mongo import Document
 from shared.rejections import Rejected
 from shared.service import Runtime
@@ -171,9 +172,9 @@ def router(runtime: Runtime) -> APIRouter:
         summary="A contact's status and timeline",
     )
     async def get(
-        contact_id: str,
+        contact_id: Annotated[Identifier, Path()],
         partnership: Annotated[
-            str | None,
+            PartnershipId | None,
             Query(
                 description="The contact's partnership; needed only where two "
                 "partnerships use the same contact id."
@@ -201,14 +202,14 @@ def router(runtime: Runtime) -> APIRouter:
         description="An agency's key lists only that agency's contacts; staff list all.",
     )
     async def list_contacts(
-        agency: Annotated[str | None, Query(description="Sending agency code.")] = None,
+        agency: Annotated[Identifier | None, Query(description="Sending agency code.")] = None,
         received_from: Annotated[
-            AwareDatetime | None, Query(alias="from", description="Received at or after.")
+            QueryMoment | None, Query(alias="from", description="Received at or after.")
         ] = None,
         received_to: Annotated[
-            AwareDatetime | None, Query(alias="to", description="Received before.")
+            QueryMoment | None, Query(alias="to", description="Received before.")
         ] = None,
-        page: Annotated[int, Query(ge=1)] = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     ) -> ContactPage:
         agency = agency or agency_scope()  # an agency's key: its own contacts

@@ -16,12 +16,16 @@ from services.reporting.handlers import reporting
 from services.reporting.metrics import Figures
 from services.reporting.periods import financial_year_of_period
 from services.reporting.publication import BUILDERS, Publication, Raw
+from shared.inbound_policy import PARTNERSHIP_PATTERN
 from shared.rejections import Rejected
 from shared.service import Runtime
 
 INTERNAL = "INTERNAL — unsuppressed figures for the partnership's own staff only; never publish. "
-PartnershipPath = Path(description="Partnership id.", pattern=r"^[A-Za-z0-9_.-]+$")
-PeriodPath = Path(description="Financial year (2020-21), quarter (2020-21-Q1) or month (2020-04).")
+PartnershipPath = Path(description="Partnership id.", pattern=PARTNERSHIP_PATTERN)
+PeriodPath = Path(
+    description="Financial year (2020-21), quarter (2020-21-Q1) or month (2020-04).",
+    pattern=r"^\d{4}-\d{2}(-Q[1-4])?$",
+)
 TablePath = Path(description=f"One of: {', '.join(BUILDERS)}.")
 
 

@@ -48,7 +48,9 @@ class DomainGauges:
         )
         self.recompute_failed = Counter(
             "pulse_reporting_recomputation_failures",
-            "Recomputations of a year's figures that failed (retried after a pause)",
+            "Recomputations or publications of a (partnership, financial year) that failed on "
+            "its data (not an outage), by the error's class; the year keeps its last figures",
+            ["error"],
             registry=registry,
         )
         self.exceptions = Counter(

@@ -35,10 +35,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Canonical:
-    """A canonical event and its typed data (None for a type reporting does not use)."""
+    """A canonical event, its typed data (None for a type reporting does not use) and the fact
+    updates it makes, worked out when decoding so an event that cannot be placed in a period is
+    dead-lettered (`unplaceable-period`) instead of stored."""
 
     envelope: Envelope
     data: BaseModel | None
+    updates: tuple[facts.FactUpdate, ...] = ()
 
 
 def decode_canonical(raw: bytes | None) -> Canonical:
@@ -47,9 +50,16 @@ def decode_canonical(raw: bytes | None) -> Canonical:
     if model is None:
         return Canonical(envelope, None)
     try:
-        return Canonical(envelope, model.model_validate(envelope.data))
+        data = model.model_validate(envelope.data)
     except ValidationError as exc:
         raise Rejected("schema", describe(exc)) from None
+    try:
+        updates = tuple(facts.facts_of(envelope, data))
+    except (ArithmeticError, ValueError) as exc:  # e.g. a time that overflows on conversion
+        raise Rejected(
+            "unplaceable-period", f"cannot place the event: {type(exc).__name__}"
+        ) from None
+    return Canonical(envelope, data, updates)
 
 
 def fact_updates(
@@ -60,7 +70,7 @@ def fact_updates(
         (item.envelope.partnership, update)
         for item in items
         if item.data is not None
-        for update in facts.facts_of(item.envelope, item.data)
+        for update in (item.updates or facts.facts_of(item.envelope, item.data))
     ]
     return erasure.without_erased(updates, erased) if erased else updates
 

@@ -34,7 +34,21 @@ def financial_year_of(day: date) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
+# The years reporting can place an event in: a four-digit financial year from 2000, up to the
+# inbound policy's planning horizon. An event outside cannot be placed and is dead-lettered
+# rather than stored (a year such as '999-00' would break every later recomputation).
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+
+
 def periods_of(moment: datetime | date) -> Periods:
+    """The periods `moment` falls in; `Rejected` (`unplaceable-period`) outside the years
+    reporting can place."""
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # before converting: year 1 may overflow
+        raise Rejected(
+            "unplaceable-period",
+            f"a date outside {FIRST_YEAR}-{LAST_YEAR} cannot be placed in a financial year",
+        )
     day = moment.astimezone(LONDON).date() if isinstance(moment, datetime) else moment
     fy = financial_year_of(day)
     quarter = (day.month - 4) % 12 // 3 + 1

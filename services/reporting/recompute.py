@@ -29,6 +29,7 @@ from services.reporting.metrics import Figures, compute_year
 from services.reporting.publication import Publication, publish
 from services.reporting.store import ReportingStore, doc_id
 from services.reporting.targets import Rag, Target
+from shared.consumer import is_transient
 from shared.contracts.reporting import SNAPSHOT, SOURCE, STATUS_CHANGED
 from shared.events import Envelope, new_event
 
@@ -77,6 +78,7 @@ class Reporter:
         # Figures stored but not yet published (gauges, statuses, exceptions, snapshot).
         self._unpublished: dict[tuple[str, str], dict[str, Figures]] = {}
         self._publish_wake = asyncio.Event()
+        self._failures_logged: set[tuple[str, str, str, str]] = set()
 
     def touched(self, years: Iterable[tuple[str, str]]) -> None:
         years = set(years)
@@ -120,24 +122,48 @@ class Reporter:
 
     async def _recompute(self, dirty: set[tuple[str, str]]) -> None:
         for partnership, fy in sorted(dirty):
-            try:
-                await self.refresh(partnership, fy, defer_publication=True)
-            except Exception:
-                # Figures are derived: put the year back and try again after a pause.
-                log.exception("recomputing %s %s failed; will retry", partnership, fy)
-                self.gauges.recompute_failed.inc()
+            await self._refresh_guarded(partnership, fy, defer_publication=True)
+
+    async def _refresh_guarded(self, partnership: str, fy: str, **options: bool) -> None:
+        """`refresh`, where no value is fatal: an outage puts the year back to be retried
+        after a pause; a failure on the year's data is counted, logged once per year and
+        cause, and leaves the other years (and the service's start) alone. The year keeps its
+        last figures and is tried again when its facts next change."""
+        try:
+            await self.refresh(partnership, fy, **options)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                log.warning("recomputing %s %s: %r; will retry", partnership, fy, exc)
                 self.touched([(partnership, fy)])
                 await asyncio.sleep(self.debounce_s)
+                return
+            self._failed(partnership, fy, exc, "computed")
+
+    def _failed(self, partnership: str, fy: str, exc: Exception, what: str) -> None:
+        """A failure on a year's data: counted, and logged once per year and cause."""
+        self.gauges.recompute_failed.labels(type(exc).__name__).inc()
+        cause = (partnership, fy, type(exc).__name__, str(exc)[:200])
+        if cause not in self._failures_logged:
+            self._failures_logged.add(cause)
+            log.error(
+                "figures of %s %s cannot be %s (%s: %s); the year keeps its last figures, "
+                "the other years go on",
+                partnership,
+                fy,
+                what,
+                type(exc).__name__,
+                str(exc)[:200],
+                exc_info=exc,
+            )
 
     async def run_periodic(self, interval_s: float) -> None:
         """Background job: re-send every year's snapshot for late subscribers."""
         while True:
             await asyncio.sleep(interval_s)
             for partnership, fy in await self.store.years():
-                try:
-                    await self.refresh(partnership, fy, recompute=False, force_snapshot=True)
-                except Exception:
-                    log.exception("periodic snapshot of %s %s failed", partnership, fy)
+                await self._refresh_guarded(partnership, fy, recompute=False, force_snapshot=True)
 
     async def start(self) -> None:
         """At start: the years left pending by a stop before their recomputation are
@@ -147,10 +173,10 @@ class Reporter:
         if pending:
             log.info("recomputing %d year(s) left pending at the last stop", len(pending))
         for partnership, fy in sorted(pending):
-            await self.refresh(partnership, fy)
+            await self._refresh_guarded(partnership, fy)
         for partnership, fy in await self.store.years():
             if (partnership, fy) not in pending:
-                await self.refresh(partnership, fy, recompute=False)
+                await self._refresh_guarded(partnership, fy, recompute=False)
 
     async def _run_publisher(self) -> None:
         """Publish the latest stored figures of each year recomputed, newest only: a year
@@ -163,11 +189,16 @@ class Reporter:
             for (partnership, fy), figures in sorted(due.items()):
                 try:
                     await self._publish_year(partnership, fy, figures)
-                except Exception:
-                    log.exception(
-                        "publishing %s %s failed; its next recomputation retries", partnership, fy
-                    )
-                    self.gauges.recompute_failed.inc()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if is_transient(exc):  # an outage: try again after a pause
+                        log.warning("publishing %s %s: %r; will retry", partnership, fy, exc)
+                        self._unpublished.setdefault((partnership, fy), figures)
+                        self._publish_wake.set()
+                        await asyncio.sleep(self.debounce_s)
+                    else:
+                        self._failed(partnership, fy, exc, "published")
 
     async def refresh(
         self,

@@ -10,10 +10,10 @@ with the same key applies it once and answers with the same events.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Header, HTTPException, Path, Query, Request
 from pydantic import ValidationError
 
 from services.reviews import domain, tracker
@@ -24,23 +24,28 @@ from shared.codes import ReviewKind
 from shared.contracts import Inbound, contract_for, decode_inbound, parse_data
 from shared.contracts import reviews as c
 from shared.contracts.reviews import ReviewStage
-from shared.events import Envelope, describe, new_event
+from shared.events import Envelope, new_event, rejection
+from shared.inbound_policy import Identifier, PartnershipId, check_moment
 from shared.rejections import Conflict, Rejected
 from shared.service import Runtime
 
 HTTP_SOURCE = "pulse/reviews/http"
+# Headers, path ids and queries follow the inbound policy's closed formats (a name, a date or
+# an NHS number in any of them is refused 422 without being repeated).
 Partnership = Annotated[
-    str, Header(alias="X-Partnership", description="The partnership the command is for.")
+    PartnershipId, Header(alias="X-Partnership", description="The partnership the command is for.")
 ]
+PartnershipQuery = Annotated[PartnershipId | None, Query(description="The partnership.")]
+ReviewIdPath = Annotated[Identifier, Path(description="The review's id.")]
 IdempotencyKey = Annotated[
-    str | None,
+    Identifier | None,
     Header(
         alias="Idempotency-Key",
         description="Becomes the command's event id; a repeated key is applied once.",
     ),
 ]
 OfPartnership = Annotated[
-    str | None,
+    PartnershipId | None,
     Query(
         description="The review's partnership; needed only where two partnerships use the "
         "same review id."
@@ -70,7 +75,7 @@ def _command(
             data=body,
         )
     except ValidationError as exc:
-        raise Rejected("invalid-envelope", describe(exc)) from None
+        raise rejection(exc, "invalid-envelope") from None
     inbound = Inbound(envelope, parse_data(envelope, ACCEPTED))
     note_accepted(envelope.id, source)
     return inbound
@@ -148,7 +153,10 @@ def router(runtime: Runtime) -> APIRouter:
 
     def review_command(type_: str) -> Any:
         async def route(
-            review_id: str, body: JsonBody, partnership: Partnership, key: IdempotencyKey = None
+            review_id: ReviewIdPath,
+            body: JsonBody,
+            partnership: Partnership,
+            key: IdempotencyKey = None,
         ) -> dict[str, Any]:
             return await run(type_, body, partnership, key, review_id=review_id)
 
@@ -171,7 +179,10 @@ def router(runtime: Runtime) -> APIRouter:
         openapi_extra=body_of(c.ACTION_UPDATE_SUBMITTED, "review_id", "action_id"),
     )
     async def update_action(
-        action_id: str, body: JsonBody, partnership: Partnership, key: IdempotencyKey = None
+        action_id: Annotated[Identifier, Path()],
+        body: JsonBody,
+        partnership: Partnership,
+        key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         review_id = body.get("review_id") or await store_of(runtime).review_with_action(
             partnership, action_id
@@ -205,7 +216,10 @@ def router(runtime: Runtime) -> APIRouter:
         openapi_extra=body_of(c.ESCALATION_RESOLUTION_SUBMITTED, "escalation_id"),
     )
     async def resolve_escalation(
-        escalation_id: str, body: JsonBody, partnership: Partnership, key: IdempotencyKey = None
+        escalation_id: Annotated[Identifier, Path()],
+        body: JsonBody,
+        partnership: Partnership,
+        key: IdempotencyKey = None,
     ) -> dict[str, Any]:
         return await run(
             c.ESCALATION_RESOLUTION_SUBMITTED, body, partnership, key, escalation_id=escalation_id
@@ -230,7 +244,7 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.get("/reviews", summary="Reviews, newest first")
     async def list_reviews(
-        partnership: str | None = None,
+        partnership: PartnershipQuery = None,
         kind: ReviewKind | None = None,
         stage: ReviewStage | None = None,
     ) -> list[dict[str, Any]]:
@@ -244,7 +258,7 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.get("/reviews/{review_id}", summary="A review with its recommendations and actions")
     async def get_review(
-        review_id: str,
+        review_id: ReviewIdPath,
         partnership: OfPartnership = None,
         as_of: Annotated[date | None, Query(description="Overdue as at (default today)")] = None,
     ) -> dict[str, Any]:
@@ -252,7 +266,9 @@ def router(runtime: Runtime) -> APIRouter:
         return _view(domain.Review.model_validate(found.state), found.number, as_of)
 
     @api.get("/reviews/{review_id}/history", summary="The plan's versions, oldest first")
-    async def history(review_id: str, partnership: OfPartnership = None) -> list[dict[str, Any]]:
+    async def history(
+        review_id: ReviewIdPath, partnership: OfPartnership = None
+    ) -> list[dict[str, Any]]:
         found = await latest(review_id, partnership)
         key = (found.meta["partnership"], review_id)
         return [
@@ -264,7 +280,9 @@ def router(runtime: Runtime) -> APIRouter:
         summary="The review and its plan as they stood at a version",
     )
     async def version(
-        review_id: str, version: int, partnership: OfPartnership = None
+        review_id: ReviewIdPath,
+        version: Annotated[int, Path(ge=1, le=1_000_000)],
+        partnership: OfPartnership = None,
     ) -> dict[str, Any]:
         latest_one = await latest(review_id, partnership)
         key = (latest_one.meta["partnership"], review_id)
@@ -279,14 +297,16 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.get("/tracker", summary="Actions by status, overdue by owner and agency, completion")
     async def get_tracker(
-        partnership: str | None = None,
+        partnership: PartnershipQuery = None,
         as_of: Annotated[date | None, Query(description="Overdue as at (default today)")] = None,
     ) -> dict[str, Any]:
-        return tracker.tracker(await reviews(partnership), as_of or today_in_london())
+        today = as_of or today_in_london()
+        check_moment(datetime(today.year, today.month, today.day))
+        return tracker.tracker(await reviews(partnership), today)
 
     @api.get("/escalations", summary="The escalation log")
     async def escalations(
-        partnership: str | None = None, open_only: bool = False
+        partnership: PartnershipQuery = None, open_only: bool = False
     ) -> list[dict[str, Any]]:
         states = await store_of(runtime).escalations.latest_states(partnership)
         return sorted(
@@ -299,6 +319,7 @@ def router(runtime: Runtime) -> APIRouter:
 
 def _view(review: domain.Review, version: int, as_of: date | None) -> dict[str, Any]:
     today = as_of or today_in_london()
+    check_moment(datetime(today.year, today.month, today.day))
     clock = domain.running_clock(review)
     return review.model_dump(mode="json") | {
         "version": version,

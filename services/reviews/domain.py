@@ -188,7 +188,6 @@ def _review_facts(review: Review) -> dict[str, object]:
     return {
         "review_id": review.review_id,
         "kind": review.kind,
-        "title": review.title,
         "themes": review.themes,
         "age_band": review.age_band,
         "stage": review.stage,
@@ -569,10 +568,8 @@ def raise_escalation(
     cmd: c.RaiseEscalation, partnership: str
 ) -> tuple[Escalation, c.EscalationRaised]:
     escalation = Escalation(partnership=partnership, **cmd.model_dump())
-    return escalation, c.EscalationRaised(
-        **_escalation_facts(escalation),
-        subject=escalation.subject,
-    )
+    # The subject is free text: kept in the escalation log, never on the canonical topic.
+    return escalation, c.EscalationRaised(**_escalation_facts(escalation))
 
 
 def resolve_escalation(

@@ -8,12 +8,11 @@ or date-times; a date or a time without a zone is England's local time.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.training import domain, xapi
@@ -22,7 +21,7 @@ from services.training.handlers import Fact, ingest, store_of
 from services.training.settings import TrainingSettings
 from services.training.store import Period, TrainingStore
 from shared.auth import current_principal, note_accepted
-from shared.codes import TrainingFormat
+from shared.codes import Organisation, TrainingFormat
 from shared.contracts import EventData
 from shared.contracts.training import (
     Channel,
@@ -34,7 +33,15 @@ from shared.contracts.training import (
     WithdrawalRecorded,
     WorkforceRecorded,
 )
-from shared.events import describe
+from shared.events import rejection
+from shared.inbound_policy import (
+    MAX_OFFSET,
+    FreeText,
+    Identifier,
+    PartnershipId,
+    check_json_document,
+    check_moment,
+)
 from shared.rejections import Rejected
 from shared.service import Runtime
 from shared.workdays import LONDON
@@ -42,12 +49,13 @@ from shared.workdays import LONDON
 MEASURES = ("enrolments", "completions", "withdrawals", "inferred_enrolments")
 
 Partnership = Annotated[
-    str | None, Query(description="The partnership (default: DEFAULT_PARTNERSHIP).")
+    PartnershipId | None, Query(description="The partnership (default: DEFAULT_PARTNERSHIP).")
 ]
 From = Annotated[str | None, Query(alias="from", description="Start, inclusive (ISO).")]
 To = Annotated[str | None, Query(alias="to", description="End, exclusive (ISO).")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
+CourseIdPath = Annotated[Identifier, Path(description="The course's id.")]
 FormatQuery = Annotated[TrainingFormat | None, Query(alias="format")]
 
 
@@ -56,11 +64,11 @@ class CourseBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200, description="The course title.")
+    title: FreeText = Field(min_length=1, max_length=200, description="The course title.")
     theme: CourseTheme = Field(description="What the course is about.")
     format: TrainingFormat = Field(description="How the course is delivered.")
     multi_agency: bool = Field(description="True for a multi-agency course.")
-    activity_id: str | None = Field(
+    activity_id: FreeText | None = Field(
         default=None,
         min_length=1,
         max_length=512,
@@ -74,7 +82,8 @@ def _moment(value: str | None, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise Rejected("bad-query", f"{name}: not an ISO date or date-time: {value!r}") from None
+        raise Rejected("bad-query", f"{name}: not an ISO date or date-time") from None
+    check_moment(moment)  # year 1 or 9999 with an offset would overflow on conversion
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=LONDON)
 
 
@@ -97,8 +106,8 @@ def _fact_of(s: xapi.Statement, partnership: str, courses: dict[str, Course]) ->
     if course is None:
         raise Rejected(
             "unknown-course",
-            f"object.id {s.activity_id!r} is not the activity id of a course in the "
-            "catalogue (PUT /courses/{course_id} with its activity_id)",
+            "object.id is not the activity id of a course in the catalogue "
+            "(PUT /courses/{course_id} with its activity_id)",
         )
     data: EventData
     try:
@@ -127,7 +136,10 @@ def _fact_of(s: xapi.Statement, partnership: str, courses: dict[str, Course]) ->
                 reason=WithdrawalReason.WITHDRAWN,
             )
     except ValidationError as exc:
-        raise Rejected("bad-statement", describe(exc), status=400) from None
+        refused = rejection(exc, "bad-statement")
+        raise Rejected(
+            refused.reason, refused.detail, status=422 if refused.reason == "personal-data" else 400
+        ) from None
     cause = Cause(s.statement_id, Channel.XAPI, statement_id=s.statement_id)
     return Fact(cause, partnership, data)
 
@@ -162,10 +174,9 @@ def router(runtime: Runtime) -> APIRouter:
         summary="Store xAPI 1.0.3 statements (one or a list); returns their ids, as an LRS does",
     )
     async def statements(request: Request, response: Response) -> list[str]:
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            raise Rejected("bad-statement", "the body is not JSON", status=400) from None
+        # Size, nesting, numbers and text were checked by the body guard; again here, since
+        # this route reads the raw body itself.
+        body = check_json_document(await request.body())
         received_at = datetime.now(UTC)
         parsed = [xapi.parse(raw, received_at=received_at) for raw in xapi.statements_of(body)]
         chosen = {s.partnership for s in parsed if s.partnership}
@@ -186,12 +197,12 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.put("/courses/{course_id}", tags=["courses"], summary="Add or change a course")
     async def put_course(
-        course_id: str, body: CourseBody, partnership: Partnership = None
+        course_id: CourseIdPath, body: CourseBody, partnership: Partnership = None
     ) -> dict[str, Any]:
         try:
             upserted = CourseUpserted(course_id=course_id, **body.model_dump())
         except ValidationError as exc:
-            raise Rejected("schema", describe(exc)) from None
+            raise rejection(exc) from None
         await store().upsert_courses([(partnership_of(partnership), Course.from_event(upserted))])
         return upserted.model_dump(mode="json")
 
@@ -202,14 +213,17 @@ def router(runtime: Runtime) -> APIRouter:
         "section 11 return); training representation is measured against it",
     )
     async def put_workforce(
-        organisation: str, financial_year: str, body: WorkforceBody, partnership: Partnership = None
+        organisation: Organisation,
+        financial_year: Annotated[str, Path(max_length=7)],
+        body: WorkforceBody,
+        partnership: Partnership = None,
     ) -> dict[str, Any]:
         try:
             data = WorkforceRecorded(
                 organisation=organisation, financial_year=financial_year, headcount=body.headcount
             )
         except ValidationError as exc:
-            raise Rejected("schema", describe(exc)) from None
+            raise rejection(exc) from None
         # Each PUT is a new record: reporting keeps the newest per organisation and year, so
         # a repeated PUT leaves the figures as they were.
         cause = Cause(str(uuid.uuid4()), Channel.HTTP)
@@ -231,7 +245,7 @@ def router(runtime: Runtime) -> APIRouter:
         summary="A course with its enrolments and completions by organisation for a period",
     )
     async def course(
-        course_id: str, partnership: Partnership = None, start: From = None, end: To = None
+        course_id: CourseIdPath, partnership: Partnership = None, start: From = None, end: To = None
     ) -> dict[str, Any]:
         p = partnership_of(partnership)
         found = await store().course(p, course_id)
@@ -252,7 +266,7 @@ def router(runtime: Runtime) -> APIRouter:
         summary="A course's enrolments, oldest first (paged)",
     )
     async def course_enrolments(
-        course_id: str,
+        course_id: CourseIdPath,
         partnership: Partnership = None,
         status: Status | None = None,
         limit: Limit = 100,
@@ -263,7 +277,9 @@ def router(runtime: Runtime) -> APIRouter:
         )
 
     @api.get("/learners/{learner_id}", tags=["learners"], summary="A learner's record")
-    async def learner(learner_id: str, partnership: Partnership = None) -> dict[str, Any]:
+    async def learner(
+        learner_id: Annotated[Identifier, Path()], partnership: Partnership = None
+    ) -> dict[str, Any]:
         p = partnership_of(partnership)
         found = await store().learner(p, learner_id)
         if found is None:
@@ -281,7 +297,7 @@ def router(runtime: Runtime) -> APIRouter:
         start: From = None,
         end: To = None,
         course_format: FormatQuery = None,
-        course_id: str | None = None,
+        course_id: Annotated[Identifier | None, Query()] = None,
     ) -> dict[str, Any]:
         p = partnership_of(partnership)
         period = _period(start, end)

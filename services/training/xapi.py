@@ -26,10 +26,13 @@ Without them, the learner's registration gives the organisation and the service'
 partnership applies.
 
 Personal data: a statement identifying its learner by email or OpenID (`actor.mbox`,
-`actor.mbox_sha1sum`, `actor.openid`) is refused; the actor's display name (`actor.name`) is
-dropped unread. The generic personal-data check is not run over the statement, since xAPI's
-own `account.name` and `definition.name` keys would trip it; instead nothing of the statement is
-kept but the codes extracted here and the statement id: no raw statement is stored or logged.
+`actor.mbox_sha1sum`, `actor.openid`) is refused; so is one whose `actor.account.name` is not
+a closed-format identifier (`shared.inbound_policy`) or whose display name (`actor.name`)
+holds an NHS number, postcode, date, e-mail address or phone number; otherwise the display
+name is dropped unread. Timestamps must fall between 2000-01-01 and the end of tomorrow. The
+generic personal-data check is not run over the statement, since xAPI's own `account.name`
+and `definition.name` keys would trip it; instead nothing of the statement is kept but the
+codes extracted here and the statement id: no raw statement is stored or logged.
 """
 
 from __future__ import annotations
@@ -44,7 +47,12 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from shared.codes import Organisation, Sector
-from shared.contracts.training import ID_PATTERN
+from shared.inbound_policy import (
+    describe_findings,
+    identifier_problem,
+    latest_occurrence,
+    text_findings,
+)
 from shared.rejections import Rejected
 
 XAPI_VERSION = "1.0.3"
@@ -57,10 +65,9 @@ PARTNERSHIP_EXTENSION = EXTENSION_BASE + "partnership"
 MAX_STATEMENTS = 50
 
 _STATEMENT_IDS = uuid.UUID("0b7f8f3e-2d4c-4bb1-9a55-3c1f6f0e9d21")
-_LEARNER_ID = re.compile(ID_PATTERN)
-_PARTNERSHIP = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _EMAIL_IDENTIFIERS = ("mbox", "mbox_sha1sum", "openid")
 E = TypeVar("E", Organisation, Sector)
+EARLIEST_YEAR = 2000
 
 
 class Verb(StrEnum):
@@ -149,12 +156,22 @@ def _learner_id(raw: dict[str, Any]) -> str:
     account = _object(actor.get("account"), "actor.account")
     _text(account.get("homePage"), "actor.account.homePage")
     learner_id = _text(account.get("name"), "actor.account.name")
-    if not _LEARNER_ID.match(learner_id):
+    problem = identifier_problem(learner_id)
+    if problem:
+        if "must not" in problem:
+            raise Rejected("personal-data", f"actor.account.name: {problem}")
         raise _bad(
             "actor.account.name",
             "must be the platform's pseudonymous user id (up to 64 letters, digits, _ . : -)",
         )
     return learner_id
+
+
+def _shown(value: str) -> str:
+    """A sender's value fit to repeat in an error: never one that looks like personal data."""
+    if len(value) > 200 or text_findings(value):
+        return "(not repeated)"
+    return repr(value)
 
 
 def _verb(raw: dict[str, Any]) -> Verb:
@@ -165,7 +182,7 @@ def _verb(raw: dict[str, Any]) -> Verb:
     except KeyError:
         raise Rejected(
             "unknown-verb",
-            f"verb {verb_id!r} is not used by training; accepted: IRIs ending in "
+            f"verb {_shown(verb_id)} is not used by training; accepted: IRIs ending in "
             + ", ".join(sorted(VERBS)),
         ) from None
 
@@ -185,7 +202,15 @@ def _time(raw: dict[str, Any], received_at: datetime) -> datetime:
         at = datetime.fromisoformat(_text(value, "timestamp"))
     except ValueError:
         raise _bad("timestamp", "must be an ISO 8601 date and time") from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    last = latest_occurrence()
+    window = _bad("timestamp", f"must be between {EARLIEST_YEAR}-01-01 and {last.isoformat()}")
+    # The year first: year 1 or 9999 with an offset overflows when converted to UTC.
+    if not EARLIEST_YEAR <= at.year <= last.year:
+        raise window
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    if not at.astimezone(UTC).year >= EARLIEST_YEAR or at.astimezone(UTC).date() > last:
+        raise window
+    return at
 
 
 def _passed(raw: dict[str, Any], verb_id: str) -> bool | None:
@@ -211,7 +236,7 @@ def _code(kind: type[E], value: Any, path: str) -> E | None:
         return kind(value)
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
-        raise _bad(path, f"unknown code {value!r}; one of {allowed}") from None
+        raise _bad(path, f"unknown code; one of {allowed}") from None
 
 
 def parse(raw: dict[str, Any], *, received_at: datetime) -> Statement:
@@ -220,13 +245,17 @@ def parse(raw: dict[str, Any], *, received_at: datetime) -> Statement:
     # content-derived id), so it cannot reach storage, logs or error messages.
     actor = raw.get("actor")
     if isinstance(actor, dict) and "name" in actor:
+        name = actor["name"]
+        kinds = text_findings(name) if isinstance(name, str) else []
+        if kinds:
+            raise Rejected("personal-data", f"actor.name: {describe_findings(kinds)}")
         raw = {**raw, "actor": {k: v for k, v in actor.items() if k != "name"}}
     learner_id = _learner_id(raw)
     verb = _verb(raw)
     extensions = _extensions(raw)
     partnership = extensions.get(PARTNERSHIP_EXTENSION)
     if partnership is not None and (
-        not isinstance(partnership, str) or not _PARTNERSHIP.match(partnership)
+        not isinstance(partnership, str) or identifier_problem(partnership, "partnership")
     ):
         raise _bad(f"context.extensions[{PARTNERSHIP_EXTENSION}]", "not a partnership id")
     return Statement(

@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shared.events import Envelope, describe
+from shared.events import Envelope, rejection
 from shared.privacy import refuse_personal_data
 from shared.rejections import Rejected
 
@@ -79,7 +79,8 @@ def contract_for(type: str) -> Contract:
 
 def parse_data(envelope: Envelope, accepted: frozenset[str]) -> BaseModel:
     """The typed `data` of an inbound event, after the personal-data check: every inbound path
-    (Kafka and HTTP) calls this, so both refuse the same things with the same reasons."""
+    (Kafka and HTTP) calls this, so both refuse the same things with the same reasons. The
+    models apply the inbound policy field by field (`shared.inbound_policy`)."""
     if envelope.type not in accepted:
         raise Rejected("unknown-type", f"event type {envelope.type!r} is not accepted here")
     refuse_personal_data(envelope.data)
@@ -87,7 +88,7 @@ def parse_data(envelope: Envelope, accepted: frozenset[str]) -> BaseModel:
     try:
         return model.model_validate(envelope.data)
     except ValidationError as exc:
-        raise Rejected("schema", describe(exc)) from None
+        raise rejection(exc) from None
 
 
 def data_of(envelope: Envelope, model: type[M]) -> M:
@@ -115,8 +116,25 @@ def decode_inbound(raw: bytes | None, accepted: frozenset[str]) -> Inbound:
     envelope = decode(raw)
     check_source(envelope.source)
     inbound = Inbound(envelope, parse_data(envelope, accepted))
+    check_agency(envelope, inbound.data)
     note_accepted(envelope.id, envelope.source)
     return inbound
+
+
+def check_agency(envelope: Envelope, data: BaseModel) -> None:
+    """An agency submits only as itself: an event whose data names its sending `agency` must
+    come from that agency (`source` = `agency/<agency>`, which the API key or the agency's
+    own topic vouches for). Sources that are not an agency (the partnership's own systems)
+    are not held to it."""
+    agency = getattr(data, "agency", None)
+    if not isinstance(agency, str) or not envelope.source.startswith("agency/"):
+        return
+    if envelope.source != f"agency/{agency}":
+        raise Rejected(
+            "forbidden-source",
+            "data.agency must be the sending agency (the event's source)",
+            status=403,
+        )
 
 
 def accepted_types(service: str, direction: Direction = "inbound") -> frozenset[str]:

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from shared.codes import AgeBand, ContactSource, Factor, MashOutcome, Sector
 from shared.contracts import EventData, event
+from shared.inbound_policy import ChildRef, Identifier, OccurredAt
 
 SOURCE = "pulse/intake"
 
@@ -36,23 +37,22 @@ VIST_RECORDED = "pulse.intake.vist.recorded.v1"
 ENCOMPASS_NOTIFIED = "pulse.intake.encompass.notified.v1"
 EARLY_HELP_ALLOCATED = "pulse.intake.early-help.allocated.v1"
 
-# Identifiers are codes, never free text: letters, digits and a few separators.
-_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+# Identifiers are codes, never free text: the closed format of `shared.inbound_policy`
+# (letters, digits and a few separators; never a date, an NHS number or a name).
 ContactId = Annotated[
-    str,
+    Identifier,
     Field(
-        pattern=_ID_PATTERN,
-        description="The contact's id, unique within the partnership (letters, digits, _ . : -).",
+        description="The contact's id, unique within the partnership (letters, digits, _ . : -; "
+        "never a date, an NHS number or a name).",
     ),
 ]
 AgencyCode = Annotated[
-    str,
-    Field(
-        pattern=_ID_PATTERN,
-        description="Code of the sending agency (e.g. 'glos-police', 'ghnhsft-ed').",
-    ),
+    Identifier,
+    Field(description="Code of the sending agency (e.g. 'glos-police', 'ghnhsft-ed')."),
 ]
 Time = AwareDatetime
+# Inbound times: between 2000-01-01 and the end of tomorrow.
+InTime = OccurredAt
 
 
 class Channel(StrEnum):
@@ -110,10 +110,11 @@ class ContactSubmitted(EventData):
     )
     source: ContactSource = Field(description="DfE children-in-need census source of contact.")
     channel: Channel = Field(description="How the contact was sent.")
-    received_at: Time = Field(description="When the front door received the contact.")
-    child_ref: str = Field(
-        pattern=_ID_PATTERN,
-        description="The sending agency's pseudonymous reference for the child.",
+    received_at: InTime = Field(description="When the front door received the contact.")
+    child_ref: ChildRef = Field(
+        description="The sending agency's pseudonymous reference for the child: an opaque "
+        "reference whose last segment has digits (e.g. 'glos-police-004512'); never a name, "
+        "a date of birth or an NHS number.",
     )
     age_years: int | None = Field(
         default=None, ge=0, le=17, description="The child's age in whole years, if known."
@@ -171,7 +172,7 @@ class DecisionRecorded(EventData):
         le=4,
         description="Level of intervention: 1 universal, 2 additional, 3 intensive, 4 specialist.",
     )
-    decided_at: Time = Field(description="When the decision was made.")
+    decided_at: InTime = Field(description="When the decision was made.")
 
 
 @event(
@@ -185,7 +186,7 @@ class EarlyHelpAllocationRecorded(EventData):
     """Allocation of early help after a MASH decision."""
 
     contact_id: ContactId
-    allocated_at: Time = Field(description="When a family support worker was allocated.")
+    allocated_at: InTime = Field(description="When a family support worker was allocated.")
 
 
 @event(
@@ -200,8 +201,8 @@ class VistSubmitted(EventData):
     """A police VIST: the incident and when the form was submitted."""
 
     contact_id: ContactId
-    incident_at: Time = Field(description="When the incident involving the child happened.")
-    submitted_at: Time = Field(description="When the VIST was submitted to the front door.")
+    incident_at: InTime = Field(description="When the incident involving the child happened.")
+    submitted_at: InTime = Field(description="When the VIST was submitted to the front door.")
 
 
 @event(
@@ -215,8 +216,8 @@ class EncompassNotificationSent(EventData):
     """An Operation Encompass notification to the child's school."""
 
     contact_id: ContactId
-    incident_at: Time = Field(description="When the domestic abuse incident happened.")
-    notified_at: Time = Field(description="When the school was notified.")
+    incident_at: InTime = Field(description="When the domestic abuse incident happened.")
+    notified_at: InTime = Field(description="When the school was notified.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,10 +25,19 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
-from shared.codes import ActionStatus, AgeBand, Agreement, NotAgreedReason, ReviewKind, Theme
+from shared.codes import (
+    ActionStatus,
+    AgeBand,
+    Agreement,
+    NotAgreedReason,
+    OwnerRole,
+    ReviewKind,
+    Theme,
+)
 from shared.contracts import EventData, event
+from shared.inbound_policy import FreeText, Identifier, OccurredAt, OccurredOn, PlannedOn
 
 SOURCE = "pulse/reviews"
 
@@ -57,32 +66,21 @@ CLOCK_BREACHED = "pulse.reviews.review.clock-breached.v1"
 ESCALATION_RAISED = "pulse.reviews.escalation.raised.v1"
 ESCALATION_RESOLVED = "pulse.reviews.escalation.resolved.v1"
 
-# Identifiers are codes, never free text: letters, digits and a few separators.
-_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+# Identifiers are codes, never free text: the closed format of `shared.inbound_policy`
+# (letters, digits and a few separators; never a date, an NHS number or a name).
 ReviewId = Annotated[
-    str,
-    Field(
-        pattern=_ID_PATTERN,
-        description="The review's id, unique within the service (letters, digits, _ . : -).",
-    ),
+    Identifier,
+    Field(description="The review's id, unique within the service (letters, digits, _ . : -)."),
 ]
 ActionId = Annotated[
-    str,
-    Field(
-        pattern=_ID_PATTERN,
-        description="The action's id, unique within the service (letters, digits, _ . : -).",
-    ),
+    Identifier,
+    Field(description="The action's id, unique within the service (letters, digits, _ . : -)."),
 ]
 EscalationId = Annotated[
-    str,
-    Field(pattern=_ID_PATTERN, description="The escalation's id, unique within the service."),
+    Identifier, Field(description="The escalation's id, unique within the service.")
 ]
 AgencyCode = Annotated[
-    str,
-    Field(
-        pattern=_ID_PATTERN,
-        description="Code of an agency (e.g. 'gcc', 'icb', 'glos-police', 'gscp').",
-    ),
+    Identifier, Field(description="Code of an agency (e.g. 'gcc', 'icb', 'glos-police', 'gscp').")
 ]
 RecommendationNumber = Annotated[
     str,
@@ -92,15 +90,18 @@ RecommendationNumber = Annotated[
         "'3.1' for its first sub-recommendation.",
     ),
 ]
-OwnerRole = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=200,
-        description="The responsible owner's role (a job title, never a person's name).",
-    ),
-]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Text = Annotated[FreeText, Field(min_length=1, max_length=4000)]
+
+
+def _role_code(value: object) -> object:
+    # Actions planned before owner roles became codes hold a job title as free text: it is
+    # published (and read back) as 'other', so no free text reaches the topic and old events
+    # still decode.
+    known = {role.value for role in OwnerRole}
+    return value if not isinstance(value, str) or value in known else OwnerRole.OTHER.value
+
+
+PublishedOwnerRole = Annotated[OwnerRole, BeforeValidator(_role_code)]
 
 
 class ReviewStage(StrEnum):
@@ -145,10 +146,10 @@ class OpenReview(EventData):
 
     review_id: ReviewId
     kind: ReviewKind = Field(description="The kind of review.")
-    title: str = Field(
+    title: FreeText = Field(
         min_length=1, max_length=200, description="Title, e.g. 'Child X LCSPR' (no names)."
     )
-    opened_on: date = Field(description="When the review was opened.")
+    opened_on: OccurredOn = Field(description="When the review was opened.")
     themes: list[Theme] = Field(
         default_factory=list, max_length=9, description="Themes (national panel code list)."
     )
@@ -161,7 +162,7 @@ class OpenReview(EventData):
     aware_agency: AgencyCode | None = Field(
         default=None, description="SIN: the agency that became aware of the incident."
     )
-    aware_on: date | None = Field(
+    aware_on: OccurredOn | None = Field(
         default=None,
         description="SIN: when the council became aware (starts the 5-working-day clock). "
         "Required for a SIN.",
@@ -172,12 +173,12 @@ class OpenReview(EventData):
         description="Reviews this one follows from: the SIN of a rapid review, the rapid "
         "review(s) that decided an LCSPR. Each is linked back to this review.",
     )
-    notified_on: date | None = Field(
+    notified_on: OccurredOn | None = Field(
         default=None,
         description="Rapid review without an origin SIN: when the SIN was notified "
         "(starts the 15-working-day clock).",
     )
-    decided_on: date | None = Field(
+    decided_on: OccurredOn | None = Field(
         default=None,
         description="LCSPR: when the decision to hold it was made (starts the 6-month clock); "
         "defaults to the latest decision of its origin rapid reviews.",
@@ -223,7 +224,7 @@ class RecordNotification(EventData):
     """The SIN was notified to the Child Safeguarding Practice Review Panel."""
 
     review_id: ReviewId
-    notified_on: date = Field(description="When the national panel was notified.")
+    notified_on: OccurredOn = Field(description="When the national panel was notified.")
 
 
 @event(
@@ -238,9 +239,9 @@ class CompleteRapidReview(EventData):
     """The rapid review's completion and decision."""
 
     review_id: ReviewId
-    completed_on: date = Field(description="When the rapid review was completed.")
+    completed_on: OccurredOn = Field(description="When the rapid review was completed.")
     lcspr_required: bool = Field(description="Whether the rapid review decided to hold an LCSPR.")
-    rationale: str = Field(
+    rationale: FreeText = Field(
         min_length=1, max_length=2000, description="Why (or why not) an LCSPR is held."
     )
 
@@ -257,7 +258,7 @@ class PublishReport(EventData):
     """Publication of a review's report."""
 
     review_id: ReviewId
-    published_on: date = Field(description="When the report was published.")
+    published_on: OccurredOn = Field(description="When the report was published.")
 
 
 @event(
@@ -271,7 +272,7 @@ class CompleteAudit(EventData):
     """Completion of an audit."""
 
     review_id: ReviewId
-    completed_on: date = Field(description="When the audit was completed.")
+    completed_on: OccurredOn = Field(description="When the audit was completed.")
 
 
 @event(
@@ -285,7 +286,7 @@ class CloseReview(EventData):
     """Closure of a review; a closed review takes no further changes."""
 
     review_id: ReviewId
-    closed_on: date = Field(description="When the review was closed.")
+    closed_on: OccurredOn = Field(description="When the review was closed.")
 
 
 @event(
@@ -311,7 +312,7 @@ class RecordRecommendation(EventData):
         description="Why not (fully) agreed: commissioning, policy, operational or "
         "affordability. Required when Not Agreed, allowed when Partly Agreed.",
     )
-    recorded_on: date = Field(description="When the plan recorded this (revision of it).")
+    recorded_on: OccurredOn = Field(description="When the plan recorded this (revision of it).")
 
     @model_validator(mode="after")
     def _reason(self) -> RecordRecommendation:
@@ -339,14 +340,14 @@ class PlanAction(EventData):
         min_length=1, max_length=20, description="The recommendations this action answers."
     )
     description: Text = Field(description="The action planned.")
-    owner_role: OwnerRole
+    owner_role: OwnerRole = Field(description="The lead owner's role (a code of the role list).")
     owner_agency: AgencyCode = Field(description="The lead owner's agency.")
     supporting_agencies: list[AgencyCode] = Field(
         default_factory=list, max_length=20, description="Other agencies sharing the action."
     )
-    target_date: date | None = Field(default=None, description="When it should be complete.")
+    target_date: PlannedOn | None = Field(default=None, description="When it should be complete.")
     status: ActionStatus = Field(default=ActionStatus.NOT_STARTED, description="Its status.")
-    planned_on: date = Field(description="When the action was planned.")
+    planned_on: OccurredOn = Field(description="When the action was planned.")
 
 
 @event(
@@ -363,12 +364,12 @@ class UpdateAction(EventData):
 
     review_id: ReviewId
     action_id: ActionId
-    updated_on: date = Field(description="The date of the update.")
+    updated_on: OccurredOn = Field(description="The date of the update.")
     status: ActionStatus | None = Field(default=None, description="New status.")
-    target_date: date | None = Field(
+    target_date: PlannedOn | None = Field(
         default=None, description="New target date (the action can become overdue again)."
     )
-    owner_role: OwnerRole | None = None
+    owner_role: OwnerRole | None = Field(default=None, description="New lead owner's role.")
     owner_agency: AgencyCode | None = Field(default=None, description="New lead owner's agency.")
     note: Text | None = Field(default=None, description="Progress note ('Action Update').")
 
@@ -401,10 +402,10 @@ class RaiseEscalation(EventData):
     level: int = Field(
         ge=1, le=5, description="Escalation level (1 practitioner ... 5 partnership executive)."
     )
-    subject: str = Field(
+    subject: FreeText = Field(
         min_length=1, max_length=200, description="What the escalation is about (no names)."
     )
-    raised_at: AwareDatetime = Field(description="When it was raised.")
+    raised_at: OccurredAt = Field(description="When it was raised.")
 
     @model_validator(mode="after")
     def _two_agencies(self) -> RaiseEscalation:
@@ -424,8 +425,10 @@ class ResolveEscalation(EventData):
     """Resolution of an open escalation."""
 
     escalation_id: EscalationId
-    resolved_at: AwareDatetime = Field(description="When it was resolved.")
-    outcome: str | None = Field(default=None, max_length=2000, description="How it was resolved.")
+    resolved_at: OccurredAt = Field(description="When it was resolved.")
+    outcome: FreeText | None = Field(
+        default=None, max_length=2000, description="How it was resolved."
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -437,7 +440,9 @@ class _ReviewFacts(EventData):
 
     review_id: ReviewId
     kind: ReviewKind = Field(description="The kind of review.")
-    title: str = Field(description="The review's title.")
+    # Free text stays in reviews: the title is never published. Read (and dropped) only so
+    # events published before this rule still decode.
+    title: str | None = Field(default=None, exclude=True)
     themes: list[Theme] = Field(description="Themes of the review.")
     age_band: AgeBand | None = Field(description="The child's age band, where relevant.")
     stage: ReviewStage = Field(description="The review's stage after this event.")
@@ -524,7 +529,9 @@ class _ActionFacts(EventData):
     recommendation_numbers: list[RecommendationNumber] = Field(
         description="The recommendations this action answers."
     )
-    owner_role: OwnerRole
+    owner_role: PublishedOwnerRole = Field(
+        description="The lead owner's role (a code of the role list)."
+    )
     owner_agency: AgencyCode = Field(description="The lead owner's agency.")
     supporting_agencies: list[AgencyCode] = Field(description="Other agencies sharing it.")
     target_date: date | None = Field(description="When it should be complete.")
@@ -621,9 +628,10 @@ class _EscalationFacts(EventData):
     summary="An agency escalated a concern about another.",
 )
 class EscalationRaised(_EscalationFacts):
-    """A new escalation."""
+    """A new escalation. Its subject (free text) stays in reviews."""
 
-    subject: str = Field(description="What it is about.")
+    # Never published; read (and dropped) only so events published before still decode.
+    subject: str | None = Field(default=None, exclude=True)
 
 
 @event(

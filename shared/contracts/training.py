@@ -21,6 +21,13 @@ from pydantic import AwareDatetime, Field, field_validator
 
 from shared.codes import Organisation, Sector, TrainingFormat
 from shared.contracts import EventData, event
+from shared.inbound_policy import ID_PATTERN as POLICY_ID_PATTERN
+from shared.inbound_policy import (
+    FreeText,
+    Identifier,
+    OccurredAt,
+    check_financial_year_window,
+)
 
 SOURCE = "pulse/training"
 
@@ -39,24 +46,24 @@ COMPLETED = "pulse.training.course.completed.v1"
 WITHDRAWN = "pulse.training.enrolment.withdrawn.v1"
 WORKFORCE_REPORTED = "pulse.training.workforce.reported.v1"
 
-# Identifiers are codes, never free text: letters, digits and a few separators.
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+# Identifiers are codes, never free text: the closed format of `shared.inbound_policy`
+# (letters, digits and a few separators; never a date, an NHS number or a name).
+ID_PATTERN = POLICY_ID_PATTERN
 LearnerId = Annotated[
-    str,
+    Identifier,
     Field(
-        pattern=ID_PATTERN,
         description="The learning platform's pseudonymous id for the learner (letters, digits, "
         "_ . : -); never a name or an email address.",
     ),
 ]
 CourseId = Annotated[
-    str,
+    Identifier,
     Field(
-        pattern=ID_PATTERN,
         description="The course's id in the partnership's catalogue (letters, digits, _ . : -).",
     ),
 ]
 Time = AwareDatetime
+InTime = OccurredAt  # inbound: between 2000-01-01 and the end of tomorrow
 FinancialYear = Annotated[
     str,
     Field(
@@ -70,10 +77,8 @@ FinancialYear = Annotated[
 def check_financial_year(value: str) -> str:
     start, end = int(value[:4]), int(value[5:])
     if (start + 1) % 100 != end:
-        raise ValueError(
-            f"{value!r} is not a financial year (e.g. {start}-{(start + 1) % 100:02d})"
-        )
-    return value
+        raise ValueError(f"not a financial year (e.g. {start}-{(start + 1) % 100:02d})")
+    return check_financial_year_window(value)
 
 
 class CourseTheme(StrEnum):
@@ -148,13 +153,13 @@ class CourseUpserted(EventData):
     course; enrolments already recorded keep the format and theme they were made under."""
 
     course_id: CourseId
-    title: str = Field(min_length=1, max_length=200, description="The course title.")
+    title: FreeText = Field(min_length=1, max_length=200, description="The course title.")
     theme: CourseTheme = Field(description="What the course is about.")
     format: TrainingFormat = Field(description="How the course is delivered.")
     multi_agency: bool = Field(
         description="True for a multi-agency course, false for a single-agency one."
     )
-    activity_id: str | None = Field(
+    activity_id: FreeText | None = Field(
         default=None,
         min_length=1,
         max_length=512,
@@ -179,7 +184,7 @@ class RegistrationRecorded(EventData):
     sector: Sector | None = Field(
         default=None, description="The learner's sector; when omitted, the organisation's."
     )
-    registered_at: Time = Field(description="When the learner registered.")
+    registered_at: InTime = Field(description="When the learner registered.")
 
 
 class _LearnerOnCourse(EventData):
@@ -211,7 +216,7 @@ class EnrolmentRecorded(_OptionalLearnerFacts, _LearnerOnCourse):
     """An enrolment: for eLearning, the course was started; for a virtual classroom, face to
     face or webinar, the learner booked a place."""
 
-    enrolled_at: Time = Field(description="When the learner enrolled.")
+    enrolled_at: InTime = Field(description="When the learner enrolled.")
 
 
 @event(
@@ -225,7 +230,7 @@ class EnrolmentRecorded(_OptionalLearnerFacts, _LearnerOnCourse):
 class CompletionRecorded(_OptionalLearnerFacts, _LearnerOnCourse):
     """A completion: the eLearning was finished, or the learner attended the session."""
 
-    completed_at: Time = Field(description="When the learner completed the course.")
+    completed_at: InTime = Field(description="When the learner completed the course.")
     passed: bool | None = Field(
         default=None, description="True when the course has an assessment and it was passed."
     )
@@ -241,7 +246,7 @@ class CompletionRecorded(_OptionalLearnerFacts, _LearnerOnCourse):
 class WithdrawalRecorded(_LearnerOnCourse):
     """The end of an enrolment without a completion. Refused for an unknown enrolment."""
 
-    withdrawn_at: Time = Field(description="When the withdrawal or no-show was recorded.")
+    withdrawn_at: InTime = Field(description="When the withdrawal or no-show was recorded.")
     reason: WithdrawalReason = Field(description="Withdrawn by the learner, or a no-show.")
 
 

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from pymongo import AsyncMongoClient
 
 from ops.system import Infra
+from shared.events import CONTENT_TYPE
 from shared.service import Runtime
 from shared.settings import ServiceSettings
 from shared.topics import Topics
@@ -59,7 +60,10 @@ async def running(
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url=f"http://{service}"
+                transport=httpx.ASGITransport(app=app),
+                base_url=f"http://{service}",
+                # Bodies must be declared JSON; the tests post CloudEvents as agencies do.
+                headers={"content-type": CONTENT_TYPE},
             ) as http,
         ):
             yield RunningService(app, http, settings, Topics(settings.topic_prefix))

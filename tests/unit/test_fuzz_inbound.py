@@ -4,14 +4,17 @@ a reason (dead-letter or 4xx) or a valid event — never a crash that would stop
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.training import xapi
 from shared.contracts import accepted_types, all_contracts, decode_inbound
 from shared.rejections import Rejected
+from tests.support.inbound_examples import EVENT_DATA, STATEMENT, dumps, envelope, mutated
 
 SERVICES_WITH_INBOUND = sorted({c.service for c in all_contracts() if c.direction == "inbound"})
 
@@ -86,3 +89,48 @@ def test_oversized_and_deeply_nested_payloads(service: str) -> None:
     )
     _check(deep, service)
     _check(b"[" * 100_000 + b"]" * 100_000, service)
+
+
+# -- from valid events: one hostile value at a time -------------------------------------------
+
+ALL_ACCEPTED = {
+    event_type: service
+    for service in SERVICES_WITH_INBOUND
+    for event_type in accepted_types(service)
+}
+
+
+def test_every_inbound_type_has_a_valid_example_that_is_accepted() -> None:
+    assert set(EVENT_DATA) == set(ALL_ACCEPTED)
+    for event_type, data in EVENT_DATA.items():
+        decode_inbound(dumps(envelope(event_type, data)), accepted_types(ALL_ACCEPTED[event_type]))
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_one_hostile_value_in_any_valid_event_is_a_clean_rejection(data: st.DataObject) -> None:
+    event_type = data.draw(st.sampled_from(sorted(EVENT_DATA)))
+    body = data.draw(mutated(EVENT_DATA[event_type]))
+    _check(dumps(envelope(event_type, body)), ALL_ACCEPTED[event_type])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_one_hostile_envelope_attribute_is_a_clean_rejection(data: st.DataObject) -> None:
+    event_type = data.draw(st.sampled_from(sorted(EVENT_DATA)))
+    env = data.draw(mutated(envelope(event_type, EVENT_DATA[event_type])))
+    _check(dumps(env), ALL_ACCEPTED[event_type])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_xapi_statements_with_hostile_values_are_clean_rejections(data: st.DataObject) -> None:
+    statement = data.draw(mutated(STATEMENT))
+    if data.draw(st.booleans()):
+        statement["actor"] = data.draw(mutated(STATEMENT["actor"]))
+    try:
+        xapi.parse(statement, received_at=datetime.now(UTC))
+    except Rejected as exc:
+        assert 400 <= exc.status < 500
+        assert exc.reason
+        assert exc.detail

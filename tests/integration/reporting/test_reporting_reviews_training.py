@@ -28,8 +28,8 @@ async def test_review_and_training_tables_and_periodic_snapshots(infra: Infra, r
         review_events.append(ev.rapid_review_completed("p2", rid, themes, band, within, False))
     target = date(2020, 9, 30)
     for i in range(7):
-        review_events.append(ev.action_planned("p2", "lcspr1", f"a{i}", "Head of Service", target))
-    review_events.append(ev.action_overdue("p2", "lcspr1", "a0", "Head of Service", target))
+        review_events.append(ev.action_planned("p2", "lcspr1", f"a{i}", "head-of-service", target))
+    review_events.append(ev.action_overdue("p2", "lcspr1", "a0", "head-of-service", target))
     training_events = []
     for i in range(8):
         training_events += ev.enrolment("p2", f"l{i}", "el-1", "education", "elearning", i < 7)
@@ -67,9 +67,9 @@ async def test_review_and_training_tables_and_periodic_snapshots(infra: Infra, r
 
         tracker = await table("action-tracker", internal=True)
         assert tracker["by_review"]["rows"]["lcspr1"]["not-started"] == 7
-        assert tracker["overdue_by_owner"]["rows"] == {"Head of Service": 1}
+        assert tracker["overdue_by_owner"]["rows"] == {"head-of-service": 1}
         assert (await table("action-tracker"))["overdue_by_owner"]["rows"] == {
-            "Head of Service": "c"
+            "head-of-service": "c"
         }
 
         training = await table("training-by-organisation-and-format", internal=True)

@@ -196,7 +196,7 @@ async def test_the_background_sweep_runs_on_its_own(infra: Infra, run_id: str) -
                 "action_id": "m1-a1",
                 "recommendation_numbers": ["1"],
                 "description": "d",
-                "owner_role": "Head of Service",
+                "owner_role": "head-of-service",
                 "owner_agency": "gcc",
                 "target_date": "2024-03-31",
                 "planned_on": "2024-01-10",

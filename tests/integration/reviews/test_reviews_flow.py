@@ -86,7 +86,7 @@ async def test_sin_to_rapid_review_to_lcspr_to_overdue_actions(infra: Infra, run
                     "action_id": action_id,
                     "recommendation_numbers": numbers,
                     "description": "an action",
-                    "owner_role": "Head of Service",
+                    "owner_role": "head-of-service",
                     "owner_agency": agency,
                     "target_date": target,
                     "planned_on": "2024-07-11",
@@ -132,7 +132,7 @@ async def test_sin_to_rapid_review_to_lcspr_to_overdue_actions(infra: Infra, run
         tracker = (await svc.http.get("/tracker", params={"as_of": "2024-10-01"})).json()
         assert tracker["actions_by_status"]["underway"] == 1
         assert tracker["overdue_by_owner"] == [
-            {"owner_role": "Head of Service", "owner_agency": "gcc", "overdue": 1}
+            {"owner_role": "head-of-service", "owner_agency": "gcc", "overdue": 1}
         ]
 
 

@@ -149,3 +149,23 @@ async def test_published_figures_are_open_and_the_unsuppressed_ones_need_staff(
         assert (await svc.http.get(internal)).status_code == 401
         as_agency = await svc.http.get(internal, headers={"Authorization": f"Bearer {police_key}"})
         assert as_agency.status_code == 403
+
+
+async def test_an_agency_cannot_submit_a_contact_from_another_agency(
+    infra: Infra, run_id: str, tmp_path: Path
+) -> None:
+    police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
+    async with running("intake", infra, run_id, **_with_keys(tmp_path, police)) as svc:
+        body = json.loads(_contact("c-20", "agency/police"))
+        body["data"]["agency"] = "schools"  # as itself, but claiming the contact is from schools
+        refused = await svc.http.post(
+            "/contacts",
+            content=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {police_key}"},
+        )
+        assert refused.status_code == 403
+        assert refused.json()["error"] == "forbidden-source"
+        stored = await svc.http.get(
+            "/contacts/c-20", headers={"Authorization": f"Bearer {police_key}"}
+        )
+        assert stored.status_code == 404

@@ -14,6 +14,7 @@ from shared.contracts.intake import (
     VIST_SUBMITTED,
 )
 from shared.events import Envelope, new_event
+from shared.inbound_policy import identifier_problem
 from shared.workdays import LONDON
 
 
@@ -92,9 +93,14 @@ TYPES = {
 def inbound(kind: str, data: dict[str, Any], *, id: str | None = None, **attrs: Any) -> Envelope:
     return new_event(
         type=TYPES[kind],
-        source="agency/test",
+        # An agency submits as itself: a contact comes from the agency it names.
+        source=attrs.pop("source", f"agency/{data.get('agency') or 'test'}"),
         partnership=attrs.pop("partnership", "glos"),
-        subject=attrs.pop("subject", data["contact_id"]),
+        # A contact id the policy refuses is tested in `data`, not in the envelope's subject.
+        subject=attrs.pop(
+            "subject",
+            data["contact_id"] if identifier_problem(str(data["contact_id"])) is None else None,
+        ),
         data=data,
         id=id,
         **attrs,

@@ -10,6 +10,7 @@ import pytest
 
 from services.intake import domain
 from services.intake.domain import ContactFile
+from shared import inbound_policy
 from shared.codes import AgeBand, MashOutcome, Sector
 from shared.contracts.intake import (
     ACKNOWLEDGED,
@@ -35,6 +36,14 @@ from tests.unit.intake.factories import at, contact, decision, early_help, encom
 
 NOW = at(2026, 12, 10, 12)
 SKEW = timedelta(minutes=5)
+
+
+@pytest.fixture(autouse=True)
+def _policy_clock_at_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The inbound policy's date window ends tomorrow; these cases are set around NOW.
+    monkeypatch.setattr(inbound_policy, "_today", lambda: NOW.date())
+
+
 MODELS: dict[str, Any] = {
     "contact": ContactSubmitted,
     "decision": DecisionRecorded,

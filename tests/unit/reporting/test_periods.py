@@ -24,7 +24,23 @@ def test_april_starts_a_financial_year_in_london_time() -> None:
         "2021-22-Q1",
         "2021-04",
     )
-    assert periods_of(date(1999, 12, 31)).all() == ("1999-00", "1999-00-Q3", "1999-12")
+    assert periods_of(date(2099, 12, 31)).all() == ("2099-00", "2099-00-Q3", "2099-12")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        date(999, 3, 1),  # once gave the financial year '999-00' and broke every recomputation
+        date(1999, 12, 31),
+        date(2101, 1, 1),
+        datetime(1, 1, 1, tzinfo=UTC),  # would overflow when converted to London time
+        datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+    ],
+)
+def test_a_moment_outside_the_placeable_years_is_refused(moment: date) -> None:
+    with pytest.raises(Rejected) as caught:
+        periods_of(moment)
+    assert caught.value.reason == "unplaceable-period"
 
 
 def test_every_period_names_its_financial_year() -> None:

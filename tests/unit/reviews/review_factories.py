@@ -91,7 +91,7 @@ def plan(action_id: str = "a1", numbers: tuple[str, ...] = ("1.1",), **fields: A
         "action_id": action_id,
         "recommendation_numbers": list(numbers),
         "description": "do the thing",
-        "owner_role": "Head of Quality",
+        "owner_role": "head-of-quality",
         "owner_agency": "gcc",
         "target_date": date(2024, 6, 30),
         "planned_on": date(2024, 3, 3),

@@ -102,7 +102,7 @@ def test_planned_action_event_carries_owner_target_and_status() -> None:
         }
     ) == {
         "kind": ReviewKind.MATA,
-        "owner_role": "Head of Quality",
+        "owner_role": "head-of-quality",
         "owner_agency": "gcc",
         "target_date": date(2024, 6, 30),
         "status": ActionStatus.NOT_STARTED,
@@ -196,7 +196,7 @@ def test_tracker_counts_status_overdue_owners_and_completion() -> None:
     review = domain.plan_action(review, plan("a2", status=ActionStatus.COMPLETE)).review
     review = domain.plan_action(
         review,
-        plan("a3", owner_agency="icb", owner_role="Deputy Director", target_date=date(2024, 5, 1)),
+        plan("a3", owner_agency="icb", owner_role="deputy-director", target_date=date(2024, 5, 1)),
     ).review
     review = domain.record_recommendation(review, recommendation("1.2")).review
     view = tracker.tracker([review], date(2024, 7, 1))

@@ -122,8 +122,8 @@ def test_the_display_name_does_not_appear_in_an_error() -> None:
     raw = moodle()
     raw["actor"]["account"]["name"] = "Jo Practitioner"  # a name where the id should be
     exc = refused(raw)
-    assert exc.reason == "bad-statement"
-    assert exc.status == 400
+    assert exc.reason == "personal-data"  # name-like: the inbound policy's identifier rule
+    assert exc.status == 422
     assert "Jo Practitioner" not in exc.detail
 
 
