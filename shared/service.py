@@ -36,6 +36,7 @@ from shared.settings import ServiceSettings
 from shared.topics import Topics, dlq
 
 log = logging.getLogger(__name__)
+BACKGROUND_STOP_S = 5.0  # how long a stopping service waits for its background jobs
 
 
 class Runtime:
@@ -186,7 +187,14 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Bounded: a job cancelled inside a Kafka client's start or stop can wait on it
+            # for good (seen with aiokafka), and must not keep the service from stopping.
+            if tasks:
+                _, stuck = await asyncio.wait(tasks, timeout=BACKGROUND_STOP_S)
+                if stuck:
+                    log.warning(
+                        "%s: %d background job(s) did not stop", runtime.service, len(stuck)
+                    )
             # Stops fetching, waits up to graceful_timeout for the batch in hand, commits it.
             await runtime.broker.stop()
             await runtime.close_database()

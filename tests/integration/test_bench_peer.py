@@ -3,6 +3,8 @@ and financial year (London dates), each contact once however often its event was
 
 from __future__ import annotations
 
+import uuid
+
 from ops.bench.peer import dataframe_recount
 from ops.system import Infra
 from shared.contracts.intake import ACKNOWLEDGED, RECEIVED
@@ -14,7 +16,7 @@ from tests.support.kafka import produce
 
 def _event(type_: str, partnership: str, contact: str, received_at: str):  # type: ignore[no-untyped-def]
     return new_event(
-        id=f"{contact}-{type_}",
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{contact}/{type_}")),
         type=type_,
         source="pulse/intake",
         partnership=partnership,
