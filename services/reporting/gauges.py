@@ -61,6 +61,12 @@ class DomainGauges:
         )
         self._latest: dict[str, str] = {}
 
+    def exception_raised(self, partnership: str, metric: str, status: str) -> None:
+        """Count an exception; a partnership outside METRICS_PARTNERSHIPS is counted under
+        `unconfigured`, never named on the open endpoint."""
+        shown = partnership if partnership in self.partnerships else "unconfigured"
+        self.exceptions.labels(shown, metric, status).inc()
+
     def show_year(self, partnership: str, fy: str, publication: Publication) -> None:
         if partnership not in self.partnerships:
             return

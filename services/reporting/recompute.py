@@ -266,7 +266,7 @@ class Reporter:
             await self.store.record_exception(
                 e.id, {"partnership": partnership, "time": e.time, "event_id": e.id, **e.data}
             )
-            self.gauges.exceptions.labels(partnership, e.data["metric"], e.data["status"]).inc()
+            self.gauges.exception_raised(partnership, e.data["metric"], e.data["status"])
         await self.store.save_statuses(
             [
                 {
