@@ -42,7 +42,7 @@ def _valid(i: int) -> bytes:
             "agency": "police",
             "source": "6",
             "channel": "vist",
-            "received_at": (datetime(2026, 11, 2, 9, tzinfo=UTC) + timedelta(minutes=i)),
+            "received_at": (datetime(2026, 11, 2, 9, tzinfo=UTC) + timedelta(minutes=i % 20_000)),
             "child_ref": f"child-{i:05d}",
             "age_years": i % 18,
             "consent": "obtained",
