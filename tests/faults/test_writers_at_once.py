@@ -31,7 +31,7 @@ from shared.contracts.intake import (
     VIST_RECORDED,
     VIST_SUBMITTED,
 )
-from shared.events import Envelope, decode, encode, new_event
+from shared.events import CONTENT_TYPE, Envelope, decode, encode, new_event
 from shared.kafka import ensure_topics
 from shared.topics import Topics
 from tests.faults.conftest import PrivateStack
@@ -110,7 +110,7 @@ async def _post_all(urls: list[str], events: list[Envelope]) -> int:
     """Post each decision to one of the instances, many at a time; returns how many were
     accepted (202)."""
     limit = asyncio.Semaphore(16)
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, headers={"content-type": CONTENT_TYPE}) as client:
 
         async def post(i: int, event: Envelope) -> bool:
             async with limit:
