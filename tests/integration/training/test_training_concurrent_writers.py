@@ -5,7 +5,6 @@ their enrolments recorded."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 from ops.system import Infra
@@ -61,7 +60,7 @@ async def test_http_and_kafka_writing_the_same_learners_at_once_lose_nothing(
 
         await eventually(neglect_known)
 
-        learners = [f"u-{uuid.uuid4().hex[:6]}" for _ in range(LEARNERS)]
+        learners = [f"u-{n:04d}" for n in range(LEARNERS)]
         enrolments = [
             _inbound(
                 ENROLMENT_RECORDED,
