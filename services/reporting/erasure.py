@@ -15,12 +15,9 @@ from collections.abc import Iterable, Sequence
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.reporting import facts
-from services.reporting.store import FACT_PREFIX, ReportingStore, doc_id
+from services.reporting.store import CONTACT_KINDS, ERASURES, ReportingStore
 from shared.mongo import Document, insert_new
 
-ERASURES = "erasures"
-# The fact kinds keyed by a contact id.
-CONTACT_KINDS = (facts.CONTACTS, facts.VISTS, facts.ENCOMPASS)
 Erased = frozenset[tuple[str, str]]  # (partnership, contact id)
 
 
@@ -42,8 +39,11 @@ def without_erased(
 async def erase_contacts(
     store: ReportingStore, partnership: str, contact_ids: Sequence[str]
 ) -> set[tuple[str, str]]:
-    """Tombstone the contacts and remove their facts; returns the (partnership, financial
-    year) pairs whose figures must be recomputed (marked pending, so a restart does it too)."""
+    """Tombstone the contacts and remove their facts (from the fact log too); returns the
+    (partnership, financial year) pairs whose figures must be recomputed (marked pending, so
+    a restart does it too). Running reporting processes honour the tombstones at their next
+    refresh of the log."""
+    await store.refresh()
     await insert_new(
         store.db[ERASURES],
         [
@@ -55,13 +55,7 @@ async def erase_contacts(
             for c in contact_ids
         ],
     )
-    ids = [doc_id(partnership, c) for c in contact_ids]
-    years: set[tuple[str, str]] = set()
-    for kind in CONTACT_KINDS:
-        collection = store.db[FACT_PREFIX + kind]
-        async for doc in collection.find({"_id": {"$in": ids}}, {"fy": 1}):
-            if doc.get("fy"):
-                years.add((partnership, str(doc["fy"])))
-        await collection.delete_many({"_id": {"$in": ids}})
+    years = store.state.forbid(partnership, CONTACT_KINDS, contact_ids)
+    await store.scrub_log(partnership, CONTACT_KINDS, contact_ids)
     await store.facts_removed(partnership, years)
     return years

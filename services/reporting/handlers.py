@@ -18,12 +18,12 @@ from aiokafka import ConsumerRecord
 from pydantic import BaseModel, ValidationError
 
 from services.reporting import erasure, facts
-from services.reporting.fact_cache import FactCache
+from services.reporting.fact_state import FactState, stored, stream_of
 from services.reporting.gauges import DomainGauges
 from services.reporting.publication import Publication, content_digest, publish
 from services.reporting.recompute import Reporter
 from services.reporting.settings import ReportingSettings
-from services.reporting.store import ReportingStore
+from services.reporting.store import Batch, ReportingStore
 from services.reporting.targets import Target, resolve_targets
 from shared.consumer import Delivery, Subscription, subscribe
 from shared.events import Envelope, decode, describe
@@ -75,6 +75,18 @@ def fact_updates(
     return erasure.without_erased(updates, erased) if erased else updates
 
 
+def as_batch(
+    stream: str,
+    first: int,
+    after: int,
+    items: list[Canonical],
+    erased: erasure.Erased = frozenset(),
+) -> Batch:
+    """The fact log entry of records `first` to `after - 1` of one stream."""
+    updates = fact_updates(items, erased)
+    return Batch(stream, first, after, [stored(partnership, u) for partnership, u in updates])
+
+
 class Reporting:
     """What reporting's handlers, jobs and routes share within one running service."""
 
@@ -85,7 +97,7 @@ class Reporting:
         self.settings = runtime.settings
         self.targets: dict[str, Target] = resolve_targets(self.settings.metric_targets)
         self.gauges = DomainGauges(runtime.registry, self.settings.metrics_partnership_ids())
-        self.cache = FactCache()  # one per running service: its consumers and recomputation
+        self.state = FactState()  # one per running service: its consumers and recomputation
         self._reporter: Reporter | None = None
         self._published: dict[tuple[str, str], tuple[str, Publication]] = {}
 
@@ -106,7 +118,7 @@ class Reporting:
 
     @property
     def store(self) -> ReportingStore:
-        return ReportingStore(self.runtime.db, self.cache)
+        return ReportingStore(self.runtime.db, self.state)
 
     @property
     def reporter(self) -> Reporter:
@@ -124,11 +136,31 @@ class Reporting:
             )
         return self._reporter
 
-    async def handle(self, items: list[Canonical]) -> None:
+    async def handle(self, deliveries: list[Delivery[Canonical]]) -> None:
+        """One consumer batch: per topic partition, the records not yet in the facts become
+        one log entry with the partition's next offset (see `store`)."""
+        store = self.store
+        if not self.state.loaded:
+            await store.refresh()
         # Read per batch: erasures are rare and few, and one may come from another process.
         erased = await erasure.erased_contacts(self.runtime.db)
-        years = await self.store.apply(fact_updates(items, erased))
-        self.reporter.touched(years)
+        by_stream: dict[str, list[Delivery[Canonical]]] = {}
+        for d in deliveries:
+            by_stream.setdefault(stream_of(d.record.topic, d.record.partition), []).append(d)
+        batches: list[Batch] = []
+        for stream, records in by_stream.items():
+            records.sort(key=lambda d: d.record.offset)
+            position = store.position(stream)
+            if position is not None and records[0].record.offset > position:
+                # Records before these were applied by another instance (a rebalance).
+                await store.refresh()
+                position = store.position(stream)
+            fresh = [d for d in records if position is None or d.record.offset >= position]
+            if not fresh:
+                continue  # a redelivery of records whose facts are in the log already
+            first, after = fresh[0].record.offset, fresh[-1].record.offset + 1
+            batches.append(as_batch(stream, first, after, [d.item for d in fresh], erased))
+        self.reporter.touched(await store.apply(batches))
 
 
 _CONTEXTS: weakref.WeakKeyDictionary[Runtime, Reporting] = weakref.WeakKeyDictionary()
@@ -148,7 +180,7 @@ def setup(runtime: Runtime) -> None:
     context = reporting(runtime)
 
     async def handle(batch: list[Delivery[Canonical]]) -> None:
-        await context.handle([d.item for d in batch])
+        await context.handle(batch)
 
     for topic in runtime.topics.canonical:
         subscribe(

@@ -1,10 +1,12 @@
 """`pulse reporting rebuild`: the read models again from the canonical topics.
 
-Drops the fact and figure collections of the reporting database, replays every canonical
-topic from its first offset up to the end offsets captured at the start (a consumer of its
-own: no group, no commits, so the running service's position is untouched), applies each
-event through the same fact mapping as the live consumer, then recomputes every year's
-figures. The figures are a function of the facts, and the facts of the set of events, so
+Replays every canonical topic from its first offset up to the end offsets captured at the
+start (a consumer of its own: no group, no commits, so the running service's position is
+untouched) and folds each event, through the same fact mapping as the live consumer, into
+facts held in memory. Only when the replay is done are the old read models swapped for the
+new ones: the fact log is dropped and written again compacted (one entry per fact, plus each
+partition's end offset, so the service resumes after them), and every year's figures are
+recomputed. The figures are a function of the facts, and the facts of the set of events, so
 they end identical to the incremental ones.
 
 It refuses when a canonical topic no longer starts at offset 0 (`HistoryCut`): events have
@@ -28,9 +30,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.reporting.erasure import erased_contacts
+from services.reporting.fact_state import FactState, stored, stream_of
 from services.reporting.handlers import Canonical, decode_canonical, fact_updates
 from services.reporting.recompute import recompute_year
-from services.reporting.store import ReportingStore
+from services.reporting.store import Batch, ReportingStore
 from shared.mongo import create_client
 from shared.rejections import Rejected
 from shared.settings import ServiceSettings
@@ -138,9 +141,8 @@ async def rebuild(
         progress(0, total)
 
         store = ReportingStore(client[settings.database_name()])
-        await store.drop_read_models()
-        await store.create_indexes()
         erased = await erased_contacts(store.db)  # tombstones survive the drop
+        state = FactState()
 
         for tp in partitions:
             consumer.seek(tp, begin[tp])
@@ -159,12 +161,23 @@ async def rebuild(
                         items.append(decode_canonical(record.value))
                     except Rejected:
                         unusable += 1
-            touched |= await store.apply(fact_updates(items, erased))
+            touched |= state.apply(stored(p, u) for p, u in fact_updates(items, erased))
             for tp in list(remaining):
                 if await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
             progress(min(done, total), total)
 
+        # The swap: the old read models stayed readable during the replay.
+        await store.drop_read_models()
+        await store.create_indexes()
+        await store.write_log(
+            [Batch("rebuild", 0, 0, list(state.compacted()))]
+            + [
+                Batch(stream_of(tp.topic, tp.partition), begin[tp], end[tp], [])
+                for tp in partitions
+            ]
+        )
+        await store.refresh()  # the new generation, folded from the log just written
         for partnership, fy in sorted(touched):
             await recompute_year(store, partnership, fy)
         progress(total, total)

@@ -1,8 +1,15 @@
 """The reporting database.
 
-- `fact_<kind>`: one document per entity (contact, review, action, learner, enrolment...),
-  `_id` = "<partnership>|<natural id>", updated with `$set` only, so a redelivered or
-  reordered event leaves it as it was (see `facts`).
+- `fact_log`: the facts, as a changelog. Each consumer batch of one canonical topic
+  partition is **one insert**: the batch's fact updates together with the partition's next
+  offset, so the facts and the position they were computed up to are written at once and
+  can never disagree (Kafka's "storing offsets outside Kafka"; Kafka Streams' changelog
+  topics). Every process folds the log into memory (`fact_state`), applies each new batch in
+  memory, and reads only the entries written since it last looked (other instances' batches,
+  a rebuild's). No fact is ever updated in place: FerretDB's updates are costly and, on a
+  stock build, not atomic; inserts are cheap and atomic.
+- `fact_meta`: the log's generation. A rebuild drops the log and starts a new generation,
+  which tells every process that its folded facts are void.
 - `figures`: one document per (partnership, period), overwritten whole by each recomputation.
 - `pending`: the (partnership, financial year) pairs whose facts changed since their figures
   were last computed, with a version counting the changes. Marked after the batch's facts
@@ -14,8 +21,6 @@
   number of changes so far (the exception event id derives from it).
 - `exceptions`: the exception events published, for the HTTP API.
 - `snapshots`: the content hash of the last snapshot published per (partnership, year).
-- `writers`: per partnership and writing process, how many batches of facts it has written
-  (see `fact_cache`; partnership `*` counts rebuilds' drops).
 Facts and figures are read models and a rebuild drops them; statuses, exceptions and
 snapshot hashes record what was published, so they survive a rebuild and nothing is
 announced twice.
@@ -24,63 +29,53 @@ announced twice.
 from __future__ import annotations
 
 import asyncio
+import uuid
 import weakref
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import bson
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.reporting.fact_cache import Counts, FactCache, FactKey
-from services.reporting.facts import KINDS, FactUpdate, resolve, version_field
+from services.reporting import facts
+from services.reporting.fact_state import FactState, Stored
 from services.reporting.metrics import Figures
-from shared.mongo import Document, chunks, find_by_ids, insert_new
+from shared.mongo import Document, chunks, insert_new
 
-FACT_PREFIX = "fact_"
-READ_MODELS = ("figures",)
-# FerretDB 1.x takes a pooled connection (100 per database) per statement in flight and a
-# write command keeps its statements' until it ends: the consumers of the three canonical
-# topics run concurrently, so their fact writes go one command at a time (their reads are
-# one `$in` query per fact kind, a connection each).
-_MISSING = object()
-ALL_PARTNERSHIPS = "*"
+FACT_LOG = "fact_log"
+FACT_META = "fact_meta"
+READ_MODELS = (FACT_LOG, FACT_META, "figures")
+ERASURES = "erasures"  # tombstones (see `erasure`), honoured by every fold
+# The fact kinds keyed by a contact id (what an erasure removes).
+CONTACT_KINDS = (facts.CONTACTS, facts.VISTS, facts.ENCOMPASS)
+# Fact updates per log entry: a consumer batch makes one entry; a rebuild, whose batches
+# are large, splits its entries to stay far below the 16 MiB document limit.
+MAX_ENTRY_UPDATES = 5000
+_GENERATION = "generation"
 
 
 def doc_id(partnership: str, key: str) -> str:
     return f"{partnership}|{key}"
 
 
-def with_set(doc: Mapping[str, Any] | None, _id: str, fields: Mapping[str, Any]) -> Document:
-    """The document `update_one({"_id": _id}, {"$set": fields}, upsert=True)` leaves, given
-    the one it found (None: the one it inserts). Dotted paths set nested fields; `doc` is
-    left as it was."""
-    out: Document = _copy(doc) if doc is not None else {"_id": _id}
-    for path, value in fields.items():
-        *parents, leaf = path.split(".")
-        node = out
-        for part in parents:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = node[part] = {}
-            node = child
-        node[leaf] = value
-    return out
+@dataclass(frozen=True)
+class Batch:
+    """The fact updates of consecutive records of one stream (a topic partition), and the
+    offset after the last record (None for a source without offsets)."""
+
+    stream: str
+    first: int
+    next: int
+    updates: list[Stored]
 
 
-def _copy(doc: Mapping[str, Any]) -> Document:
-    return {k: _copy(v) if isinstance(v, Mapping) else v for k, v in doc.items()}
-
-
-def get_path(doc: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path, or a marker unequal to every value when it is missing."""
-    node: Any = doc
-    for part in path.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
+def entry_id(stream: str, first: int, next_offset: int, part: int = 0) -> str:
+    # The same records give the same id: a batch written twice (a redelivery after a crash
+    # between the insert and the commit, or two instances during a rebalance) is refused as
+    # a duplicate, and is the same facts anyway.
+    return f"{stream}|{first:020d}|{next_offset:020d}|{part}"
 
 
 # One writer at a time per event loop (a service's stores share it; tests run a loop each).
@@ -94,10 +89,11 @@ def _writes() -> asyncio.Lock:
 
 
 class ReportingStore:
-    def __init__(self, db: AsyncDatabase[Document], cache: FactCache | None = None) -> None:
+    def __init__(self, db: AsyncDatabase[Document], state: FactState | None = None) -> None:
         self.db = db
-        self.cache = cache if cache is not None else FactCache()
-        self.writers = db["writers"]
+        self.state = state if state is not None else FactState()
+        self.log = db[FACT_LOG]
+        self.meta = db[FACT_META]
         self.figures = db["figures"]
         self.pending = db["pending"]
         self.statuses = db["statuses"]
@@ -105,147 +101,135 @@ class ReportingStore:
         self.snapshots = db["snapshots"]
 
     async def create_indexes(self) -> None:
-        for kind in KINDS:
-            await self.db[FACT_PREFIX + kind].create_index([("partnership", 1), ("fy", 1)])
+        await self.log.create_index([("stream", 1), ("next", 1)])
         await self.figures.create_index([("partnership", 1), ("fy", 1)])
         await self.exceptions.create_index([("partnership", 1), ("time", 1)])
 
     # -- facts ----------------------------------------------------------------------------
 
-    async def apply(self, updates: Iterable[tuple[str, FactUpdate]]) -> set[tuple[str, str]]:
-        """Apply (partnership, update) pairs; returns the (partnership, financial year) pairs
-        whose figures may have changed. Plain `$set` by `_id`, no conditional filter (see
-        `facts` on versioned fields).
+    async def _generation(self) -> str:
+        doc = await self.meta.find_one({"_id": _GENERATION})
+        if doc is None:
+            # First use: whoever inserts first names the generation.
+            await insert_new(self.meta, [{"_id": _GENERATION, "g": uuid.uuid4().hex}])
+            doc = await self.meta.find_one({"_id": _GENERATION})
+        return str(doc["g"]) if doc else ""
 
-        Written for FerretDB's costs: an insert is cheap, an update is not (a scan of the
-        collection on stock FerretDB 1.24). So the batch's documents are read by id first;
-        new ones are inserted, existing ones get an update only when it changes something (a
-        redelivered batch writes nothing), in commands of at most `MAX_WRITE_BATCH`."""
-        # One write per document per batch (an enrolment and its completion in one batch are
-        # one write).
-        merged: dict[tuple[str, str], dict[str, Any]] = {}
-        for partnership, u in updates:
-            fields = merged.setdefault((u.kind, doc_id(partnership, u.key)), {})
-            fields["partnership"] = partnership
-            fields.update(u.fields)
-            if u.versioned is not None:
-                fields[version_field(u.versioned)] = u.versioned.fields
-        keys = list(merged)
-        existing = await self._find_by_ids(keys)
-        years: set[tuple[str, str]] = set()
-        inserts: dict[str, list[Document]] = defaultdict(list)
-        changes: dict[str, list[UpdateOne]] = defaultdict(list)
-        written: dict[str, dict[FactKey, Document]] = defaultdict(dict)  # partnership -> docs
-        for (kind, _id), fields, doc in zip(keys, merged.values(), existing, strict=True):
-            partnership = fields["partnership"]
-            # both years when a fact moves (a recommendation placed by its latest revision)
-            for fy in (fields.get("fy"), (doc or {}).get("fy")):
-                if fy:
-                    years.add((partnership, str(fy)))
-            after = with_set(doc, _id, fields)
-            if doc is None:
-                inserts[kind].append(after)
-            elif any(get_path(doc, path) != value for path, value in fields.items()):
-                changes[kind].append(UpdateOne({"_id": _id}, {"$set": fields}, upsert=True))
-            else:
-                continue
-            written[partnership][(kind, _id)] = self._as_stored(kind, after)
+    async def refresh(self) -> None:
+        """Bring the folded facts up to the log: the entries written since this process last
+        looked (all of them the first time, or after a rebuild started a new generation),
+        then the erasures."""
         async with _writes():
-            raced: set[str] = set()
-            for kind, new in inserts.items():
-                for _id in await self._insert_new(FACT_PREFIX + kind, new):
-                    fields = merged[(kind, _id)]
-                    raced.add(fields["partnership"])
-                    changes[kind].append(UpdateOne({"_id": _id}, {"$set": fields}, upsert=True))
-            for kind, ops in changes.items():
-                for chunk in chunks(ops):
-                    await self.db[FACT_PREFIX + kind].bulk_write(list(chunk), ordered=True)
-            await self._mark_pending(years)
-            for partnership, stored in written.items():
-                await self._count_write(partnership)
-                if partnership in raced:
-                    # another writer's document under ours: what it holds now is not known here
-                    self.cache.forget(partnership)
-                else:
-                    self.cache.written(partnership, stored)
+            generation = await self._generation()
+            state = self.state
+            if generation != state.generation:
+                state.reset(generation)
+            known = dict(state.positions)
+            query: dict[str, Any] = {}
+            if known:
+                query = {
+                    "$or": [
+                        *({"stream": s, "next": {"$gt": n}} for s, n in known.items()),
+                        {"stream": {"$nin": list(known)}},
+                    ]
+                }
+            entries = [e async for e in self.log.find(query)]
+            entries.sort(key=lambda e: (e["stream"], e["first"], e["next"]))
+            for e in entries:
+                state.apply(e["updates"])
+                state.advance(e["stream"], e["next"])
+            await self._honour_erasures()
+            state.loaded = True
+
+    async def _honour_erasures(self) -> set[tuple[str, str]]:
+        years: set[tuple[str, str]] = set()
+        async for d in self.db[ERASURES].find({}):
+            years |= self.state.forbid(d["partnership"], CONTACT_KINDS, [d["contact_id"]])
         return years
 
-    def _as_stored(self, kind: str, doc: Document) -> Document:
-        """`doc` as it reads back from the database (dates, numbers), for the cache."""
-        options = self.db[FACT_PREFIX + kind].codec_options
-        return bson.decode(bson.encode(doc), codec_options=options)
+    def position(self, stream: str) -> int | None:
+        return self.state.position(stream)
 
-    async def _count_write(self, partnership: str) -> None:
-        """One more batch written by this process for `partnership` (its own document: no
-        other process updates it)."""
-        await self.writers.update_one(
-            {"_id": f"{partnership}|{self.cache.writer}"},
-            {
-                "$inc": {"n": 1},
-                "$set": {"partnership": partnership, "writer": self.cache.writer},
-            },
-            upsert=True,
-        )
+    async def apply(self, batches: Sequence[Batch]) -> set[tuple[str, str]]:
+        """Write each batch as one log entry (its updates and its next offset together),
+        then fold it in; returns the (partnership, financial year) pairs whose figures may
+        have changed, marked pending before returning."""
+        if not self.state.loaded:
+            await self.refresh()
+        years: set[tuple[str, str]] = set()
+        entries = [self._entry(b) for b in batches if b.updates]
+        async with _writes():
+            if entries:
+                # Duplicates (the same records written before) are skipped: same facts.
+                await insert_new(self.log, entries)
+            for entry in entries:
+                years |= self.state.apply(entry["updates"])
+            for b in batches:
+                self.state.advance(b.stream, b.next)
+            await self._mark_pending(years)
+        return years
 
-    async def _other_writers(self, partnership: str) -> Counts:
-        cursor = self.writers.find({"partnership": {"$in": [partnership, ALL_PARTNERSHIPS]}})
-        return {
-            f"{d['partnership']}|{d['writer']}": d["n"]
-            async for d in cursor
-            if d["writer"] != self.cache.writer
+    def _entry(self, b: Batch, part: int = 0) -> Document:
+        """The log entry of a batch, as it reads back from the database (dates to the
+        millisecond, tz-aware), so that what this process folds in is exactly what any other
+        process folds from the log."""
+        doc = {
+            "_id": entry_id(b.stream, b.first, b.next, part),
+            "stream": b.stream,
+            "first": b.first,
+            "next": b.next,
+            "updates": b.updates,
         }
+        return bson.decode(bson.encode(doc), codec_options=self.log.codec_options)
 
-    async def _find_by_ids(self, keys: list[tuple[str, str]]) -> list[Document | None]:
-        """The documents with these (kind, _id), in order (None where there is none): one
-        `$in` read per kind, at most `MAX_READ_BATCH` ids each (see `shared.mongo`)."""
-        by_kind: dict[str, list[str]] = defaultdict(list)
-        for kind, _id in keys:
-            by_kind[kind].append(_id)
-        found: dict[tuple[str, str], Document] = {}
-        for kind, ids in by_kind.items():
-            docs = await find_by_ids(self.db[FACT_PREFIX + kind], ids)
-            found.update(((kind, d["_id"]), d) for d in docs)
-        return [found.get(key) for key in keys]
-
-    async def _insert_new(self, collection: str, docs: list[Document]) -> list[str]:
-        """Insert documents not found; returns the ids of those another writer inserted
-        meanwhile (a concurrent batch of another topic or process), to be updated instead."""
-        return [docs[k]["_id"] for k in await insert_new(self.db[collection], docs)]
+    async def write_log(self, batches: Sequence[Batch]) -> None:
+        """A rebuild's entries, large batches split into parts (no fold: the rebuild holds
+        its own state)."""
+        for b in batches:
+            parts = [
+                b.updates[i : i + MAX_ENTRY_UPDATES]
+                for i in range(0, len(b.updates), MAX_ENTRY_UPDATES)
+            ] or [[]]
+            docs = [
+                self._entry(Batch(b.stream, b.first, b.next, part), k)
+                for k, part in enumerate(parts)
+            ]
+            await insert_new(self.log, docs, size=1)
 
     async def load_year(self, partnership: str, fy: str) -> dict[str, list[Document]]:
-        """The year's facts (versions resolved), by kind: from this process's cache while no
-        other process has written the partnership's facts since they were read."""
-        year = (partnership, fy)
-        cached = self.cache.get(year, await self._other_writers(partnership))
-        if cached is None:
-            # Under the write gate, so none of this process's writes falls between the
-            # counts and the documents read.
-            async with _writes():
-                others = await self._other_writers(partnership)
-                docs: dict[FactKey, Document] = {}
-                for kind in KINDS:
-                    cursor = self.db[FACT_PREFIX + kind].find(
-                        {"partnership": partnership, "fy": fy}
-                    )
-                    docs.update([((kind, d["_id"]), d) async for d in cursor])
-                self.cache.put(year, docs.items(), others)
-            return _by_kind(docs)
-        return _by_kind(cached.docs)
+        """The year's facts (versions resolved), by kind, as of the log now."""
+        await self.refresh()
+        return self.state.year(partnership, fy)
 
     async def facts_removed(self, partnership: str, years: Iterable[tuple[str, str]]) -> None:
-        """Facts of `partnership` were deleted (an erasure): the years are owed a
-        recomputation, and every process's cached facts of the partnership are void."""
+        """Facts of `partnership` were erased: the years are owed a recomputation (every
+        process honours the tombstones at its next refresh)."""
         async with _writes():
             await self._mark_pending(years)
-            await self._count_write(partnership)
-            self.cache.forget(partnership)
+
+    async def scrub_log(self, partnership: str, kinds: Sequence[str], keys: Sequence[str]) -> int:
+        """Remove these facts from every log entry that holds them (an erasure: the log
+        must not keep what was erased). Returns the entries rewritten. A scan of the log:
+        erasures are rare, and the log's entries are few and large."""
+        wanted = {(kind, key) for kind in kinds for key in keys}
+        rewritten = 0
+        async for entry in self.log.find({}):
+            kept = [
+                u
+                for u in entry["updates"]
+                if not (u["p"] == partnership and (u["k"], u["i"]) in wanted)
+            ]
+            if len(kept) != len(entry["updates"]):
+                await self.log.update_one({"_id": entry["_id"]}, {"$set": {"updates": kept}})
+                rewritten += 1
+        return rewritten
 
     async def drop_read_models(self) -> None:
-        for name in [*(FACT_PREFIX + kind for kind in KINDS), *READ_MODELS]:
+        for name in READ_MODELS:
             await self.db.drop_collection(name)
-        # Every process's cached facts are void now.
-        self.cache.forget()
-        await self._count_write(ALL_PARTNERSHIPS)
+        # A new generation: every process's folded facts are void now.
+        await self.meta.insert_one({"_id": _GENERATION, "g": uuid.uuid4().hex})
+        self.state.reset(None)
 
     # -- what is pending ------------------------------------------------------------------
 
@@ -346,10 +330,3 @@ class ReportingStore:
 
     async def all_statuses(self) -> list[Document]:
         return [d async for d in self.statuses.find({})]
-
-
-def _by_kind(docs: Mapping[FactKey, Document]) -> dict[str, list[Document]]:
-    facts: dict[str, list[Document]] = {kind: [] for kind in KINDS}
-    for (kind, _), doc in docs.items():
-        facts[kind].append(resolve(doc))
-    return facts

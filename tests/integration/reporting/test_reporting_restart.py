@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from ops.system import Infra
-from services.reporting.handlers import decode_canonical, fact_updates
+from services.reporting.handlers import as_batch, decode_canonical
 from services.reporting.store import ReportingStore
 from shared.events import encode
 from tests.integration.reporting import reporting_events as ev
@@ -32,7 +32,8 @@ async def test_figures_owed_at_a_stop_are_computed_at_the_next_start(
         events = [ev.received(P, f"c{i}", "6", "police") for i in range(12)] + [
             ev.decided(P, f"c{i}", "6", "police", "social-care-assessment", True) for i in range(7)
         ]
-        await store.apply(fact_updates([decode_canonical(encode(e)) for e in events]))
+        items = [decode_canonical(encode(e)) for e in events]
+        await store.apply([as_batch("canonical|0", 0, len(items), items)])
         assert await store.year(P, FY) == {}
         assert set(await store.pending_years()) == {(P, FY)}
 

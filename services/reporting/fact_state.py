@@ -1,0 +1,151 @@
+"""Reporting's facts in memory: every entity's fact document, grouped by (partnership,
+financial year), and how far each input stream has been applied. Pure bookkeeping, no I/O.
+
+The facts are a fold of changelog entries (see `store`): each entry lists the fact updates
+of one batch of one topic partition and the partition's next offset after it. Applying an
+update sets fields (and records a version of a versioned group), so applying an entry twice,
+or an older entry after a newer one of another writer, leaves the same facts: the state is
+a function of the set of events, whatever the order or the number of deliveries.
+
+A *stream* is where entries come from: a canonical topic partition (`<topic>|<partition>`)
+whose offsets order the records, or a source with no offsets (an erasure).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.reporting.facts import KINDS, VERSIONS, FactUpdate, resolve
+from shared.mongo import Document
+
+FactKey = tuple[str, str]  # (kind, natural id), within one partnership
+YearKey = tuple[str, str]  # (partnership, financial year)
+# One stored fact update: {"k": kind, "p": partnership, "i": key, "f": {fields}} and, for a
+# versioned group, "g": group, "o": order, "x": {its fields}. Documents, not arrays:
+# FerretDB 1.x refuses arrays nested in arrays.
+Stored = dict[str, Any]
+_BOOKKEEPING = frozenset({"_id", "partnership", VERSIONS})
+
+
+def stream_of(topic: str, partition: int) -> str:
+    return f"{topic}|{partition}"
+
+
+def stored(partnership: str, u: FactUpdate) -> Stored:
+    out: Stored = {"k": u.kind, "p": partnership, "i": u.key, "f": dict(u.fields)}
+    if u.versioned is not None:
+        out["g"] = u.versioned.group
+        out["o"] = u.versioned.order.replace(".", "_").replace("$", "_")
+        out["x"] = dict(u.versioned.fields)
+    return out
+
+
+@dataclass
+class FactState:
+    """All facts this process knows, and the next offset applied per stream."""
+
+    _docs: dict[str, dict[FactKey, Document]] = field(default_factory=lambda: defaultdict(dict))
+    _years: dict[YearKey, set[FactKey]] = field(default_factory=lambda: defaultdict(set))
+    positions: dict[str, int] = field(default_factory=dict)
+    _forbidden: set[tuple[str, str, str]] = field(default_factory=set)
+    generation: str | None = None
+    loaded: bool = False
+
+    def reset(self, generation: str | None) -> None:
+        """Forget everything (the stored facts were dropped, or not read yet)."""
+        self._docs.clear()
+        self._years.clear()
+        self.positions.clear()
+        self._forbidden.clear()
+        self.generation = generation
+        self.loaded = False
+
+    def apply(self, updates: Iterable[Stored]) -> set[YearKey]:
+        """Fold stored updates in; returns the (partnership, year) pairs whose facts changed
+        (both years when a fact moves from one to another)."""
+        touched: set[YearKey] = set()
+        for u in updates:
+            kind, partnership, key = u["k"], u["p"], u["i"]
+            if self._forbidden and (partnership, kind, key) in self._forbidden:
+                continue
+            docs = self._docs[partnership]
+            fact = (kind, key)
+            doc = docs.get(fact)
+            before = doc.get("fy") if doc is not None else None
+            if doc is None:
+                doc = docs[fact] = {"_id": f"{partnership}|{key}", "partnership": partnership}
+            doc.update(u["f"])
+            if "g" in u:
+                doc.setdefault(VERSIONS, {}).setdefault(u["g"], {})[u["o"]] = u["x"]
+            after = doc.get("fy")
+            if before != after and before is not None:
+                self._years[(partnership, str(before))].discard(fact)
+            if after is not None:
+                self._years[(partnership, str(after))].add(fact)
+                touched.add((partnership, str(after)))
+            if before is not None:
+                touched.add((partnership, str(before)))
+        return touched
+
+    def remove(self, partnership: str, facts: Iterable[FactKey]) -> set[YearKey]:
+        """Forget these facts (an erasure); returns the years they were in."""
+        touched: set[YearKey] = set()
+        docs = self._docs.get(partnership, {})
+        for fact in facts:
+            doc = docs.pop(fact, None)
+            if doc is not None and doc.get("fy") is not None:
+                year = (partnership, str(doc["fy"]))
+                self._years[year].discard(fact)
+                touched.add(year)
+        return touched
+
+    def advance(self, stream: str, next_offset: int) -> None:
+        if next_offset > self.positions.get(stream, -1):
+            self.positions[stream] = next_offset
+
+    def position(self, stream: str) -> int | None:
+        """The next offset of `stream` not yet applied (None: nothing of it applied)."""
+        return self.positions.get(stream)
+
+    def year(self, partnership: str, fy: str) -> dict[str, list[Document]]:
+        """The year's facts by kind, each with its versioned groups resolved."""
+        out: dict[str, list[Document]] = {kind: [] for kind in KINDS}
+        docs = self._docs.get(partnership, {})
+        for fact in self._years.get((partnership, fy), ()):
+            out[fact[0]].append(resolve(docs[fact]))
+        return out
+
+    def forbid(self, partnership: str, kinds: Sequence[str], keys: Iterable[str]) -> set[YearKey]:
+        """Remove the facts of these kinds and keys, and refuse any later update of them (an
+        erasure: a batch written before it may still arrive); returns the years they were in."""
+        facts = [(kind, key) for key in keys for kind in kinds]
+        self._forbidden.update((partnership, kind, key) for kind, key in facts)
+        return self.remove(partnership, facts)
+
+    def compacted(self) -> Iterator[Stored]:
+        """The facts as the fewest stored updates that fold back into them: one per fact
+        document, and one per version of each versioned group."""
+        for partnership, docs in self._docs.items():
+            for (kind, key), doc in docs.items():
+                fields = {k: v for k, v in doc.items() if k not in _BOOKKEEPING}
+                yield {"k": kind, "p": partnership, "i": key, "f": fields}
+                for group, versions in (doc.get(VERSIONS) or {}).items():
+                    for order, values in versions.items():
+                        yield {
+                            "k": kind,
+                            "p": partnership,
+                            "i": key,
+                            "f": {},
+                            "g": group,
+                            "o": order,
+                            "x": values,
+                        }
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self._docs.values())
+
+    def years(self) -> Mapping[YearKey, set[FactKey]]:
+        return self._years
