@@ -16,6 +16,7 @@ runs on raw bytes before any parser sees them.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -275,6 +276,7 @@ def _is_uuid(value: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=65536)  # pure, and ids recur (a contact's every event)
 def identifier_problem(value: str, kind: str = "id") -> str | None:
     """Why `value` is not an acceptable identifier of `kind` ('id', 'child_ref',
     'partnership'), or None. What could be personal data is looked for first, so such a value
@@ -528,6 +530,7 @@ def check_json_document(raw: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
 # -- unknown keys ----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and every event of a type has the same keys
 def safe_field_name(name: object) -> str:
     """A field name fit to repeat in an error: unknown keys that are not plain identifiers (a
     name typed as a key, say) are not repeated."""
