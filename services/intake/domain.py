@@ -260,6 +260,14 @@ SLOTS: dict[type[EventData], str] = {
 }
 
 
+SLOT_NAMES = {
+    "early_help": "early-help allocation",
+    "vist": "VIST",
+    "encompass": "Encompass notification",
+    "incident": "police incident record",
+}
+
+
 INBOUND_TYPES: dict[type[EventData], str] = {
     ContactSubmitted: SUBMITTED,
     DecisionRecorded: DECISION_RECORDED,
@@ -359,9 +367,9 @@ def record(
     new: Recorded[Any] = Recorded(event_id, data, now, len(versions) + 1, source, principal)
     originals = [v for v in versions if v.correction is None]
     if originals and new.correction is None:
-        what = slot.replace("_", " ")
+        what = SLOT_NAMES.get(slot, slot)
         raise Conflict(
-            f"contact {file.contact_id} already has a {what} (event {originals[0].event_id}); "
+            f"contact {file.contact_id} already has its {what} (event {originals[0].event_id}); "
             f"to correct it, send the new {what} with a `correction` (reason code and time)"
         )
     if new.correction is not None:
