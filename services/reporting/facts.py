@@ -73,8 +73,10 @@ def order_key(moment: datetime, event_id: str) -> str:
 
 def corrected_order(sequence: int, moment: datetime, event_id: str) -> str:
     """Intake's versions: correction sequence first (the current version has the highest),
-    then time and id for events sent before sequences existed (all 1)."""
-    return f"{sequence:06d}|{order_key(moment, event_id)}"
+    then time and id for events sent before sequences existed (all 1). The leading `s` sorts
+    after the time-only keys facts stored before (they start with a digit), so a correction
+    wins over them without a rebuild."""
+    return f"s{sequence:06d}|{order_key(moment, event_id)}"
 
 
 def placed(moment: datetime | date) -> dict[str, Any]:

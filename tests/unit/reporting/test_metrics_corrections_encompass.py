@@ -8,6 +8,7 @@ import itertools
 from datetime import timedelta
 from typing import Any
 
+from services.reporting import facts
 from services.reporting.metrics import compute_year
 from shared.contracts import intake
 from shared.events import Envelope, new_event
@@ -56,6 +57,19 @@ def test_the_correction_sequence_wins_over_the_event_time() -> None:
     third = _corrected("c1", "no-further-action", 3, hours=0.5)
     for order in itertools.permutations([first, earlier_time, third]):
         assert _values([received("c1"), *order])["referrals"] == 0
+
+
+def test_a_correction_wins_over_a_version_stored_before_sequences_existed() -> None:
+    """Facts stored by an earlier release keyed their versions by time only."""
+    first = decided("c1", "no-further-action", True)
+    docs = _docs([received("c1"), first])
+    [contact] = docs["contacts"]
+    old_key = facts.order_key(T0 + timedelta(days=30), first.id).replace(".", "_")
+    stored = {**contact, facts.VERSIONS: {"decision": {old_key: {"converted": False}}}}
+    fix = _corrected("c1", "social-care-assessment", 2, hours=3)
+    merged: dict[tuple[str, str], dict[str, Any]] = {("contacts", "c1"): stored}
+    facts.merge(merged, facts.facts_of(fix, intake.ContactDecided.model_validate(fix.data)))
+    assert facts.resolve(merged[("contacts", "c1")])["converted"] is True
 
 
 def _due(cid: str) -> Envelope:
