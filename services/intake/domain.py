@@ -66,6 +66,7 @@ from shared.contracts.intake import (
     VistSubmitted,
 )
 from shared.events import derived_id
+from shared.inbound_policy import identifier_problem
 from shared.rejections import Conflict, Rejected
 from shared.school_calendar import DEFAULT, SchoolCalendar, encompass_deadline
 from shared.workdays import (
@@ -472,6 +473,8 @@ def correction_note(*versions: Recorded[Any] | None) -> CorrectionNote | None:
         if version is not None and version.correction is not None:
             source = version.source or ""
             agency = source.removeprefix("agency/") if source.startswith("agency/") else None
+            if agency is not None and identifier_problem(agency) is not None:
+                agency = None  # only a well-formed agency code goes on a canonical topic
             return CorrectionNote(
                 reason=version.correction.reason,
                 corrected_at=version.correction.corrected_at,
