@@ -46,12 +46,12 @@ from shared.contracts.intake import (
     VistSubmitted,
 )
 from shared.events import new_event
+from shared.school_calendar import encompass_deadline
 from shared.workdays import (
     LONDON,
     add_working_days,
     is_working_day,
     local_date,
-    next_school_day_start,
     working_day_deadline,
 )
 
@@ -421,4 +421,4 @@ class FrontDoor:
         )
         self._emit("encompass", ENCOMPASS_NOTIFICATION_SENT, notice, notified_at, c)
         t.encompass_notifications += 1
-        t.encompass_on_time += notified_at < next_school_day_start(incident_at)
+        t.encompass_on_time += notified_at < encompass_deadline(incident_at)

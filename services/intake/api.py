@@ -80,6 +80,20 @@ class TimelineEntry(BaseModel):
     at: datetime | None = Field(description="When it happened.")
     recorded_at: datetime = Field(description="When intake recorded it.")
     data: dict[str, Any] | None = None
+    revision: int | None = Field(
+        default=None,
+        description="Of an inbound record: 1 for the first of its kind for the contact, 2 for "
+        "the next (a correction)...",
+    )
+    current: bool | None = Field(
+        default=None,
+        description="Of an inbound record: false once a correction has superseded it (figures "
+        "use the current version only).",
+    )
+    source: str | None = Field(default=None, description="Who sent it (`agency/<code>`).")
+    principal: str | None = Field(
+        default=None, description="The API key it was sent with (HTTP only)."
+    )
 
 
 class ContactSummary(BaseModel):
@@ -93,13 +107,15 @@ class ContactSummary(BaseModel):
 
 
 class ContactView(ContactSummary):
-    """A contact's status, what is recorded about it, and its timeline (by time of event)."""
+    """A contact's status, the current version of what is recorded about it, and its
+    timeline (by time of event) with every version, corrected ones included."""
 
     contact: dict[str, Any] | None = None
     decision: dict[str, Any] | None = None
     early_help: dict[str, Any] | None = None
     vist: dict[str, Any] | None = None
     encompass: dict[str, Any] | None = None
+    incident: dict[str, Any] | None = None
     timeline: list[TimelineEntry]
 
 
@@ -125,7 +141,7 @@ def _summary(doc: Document) -> dict[str, Any]:
 def _view(doc: Document) -> ContactView:
     slots = {
         slot: doc[slot]["data"]
-        for slot in ("contact", "decision", "early_help", "vist", "encompass")
+        for slot in ("contact", "decision", "early_help", "vist", "encompass", "incident")
         if doc.get(slot)
     }
     timeline = sorted(
@@ -155,10 +171,13 @@ def router(runtime: Runtime) -> APIRouter:
         "/events",
         status_code=202,
         response_model=ReceiptOut,
-        summary="Submit any intake event (decision, early help, VIST, Encompass, contact)",
+        summary="Submit any intake event (decision, early help, VIST, Encompass, police "
+        "incident, contact), or a correction of one",
         description="Body: a CloudEvent (JSON) of one of the types accepted on the inbound "
         f"topic: {_INBOUND_LIST}. `data.contact_id` names the contact; an event may arrive "
-        "before its contact.",
+        "before its contact. A second decision, allocation, VIST, Encompass notification or "
+        "police incident for a contact needs `data.correction` (reason code and time): it "
+        "then supersedes the earlier one (409 without it).",
         openapi_extra=_CLOUDEVENT_BODY,
     )
     async def submit_event(request: Request) -> ReceiptOut:

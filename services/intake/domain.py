@@ -1,6 +1,14 @@
 """Front-door rules, free of Kafka and MongoDB: the contact file, which inbound events it
-accepts, the clocks (decision, VIST, Operation Encompass, early-help wait), and the canonical
-events a file gives rise to.
+accepts, the clocks (decision, VIST, Operation Encompass, early-help wait), corrections, and
+the canonical events a file gives rise to.
+
+Corrections: a record of a kind the contact already has (a decision, allocation, VIST,
+Encompass notification or police incident) is accepted only with a `correction` (reason code
+and time). Every version is kept (the timeline shows them all); the current one is the
+original until corrected, then the correction made latest. Each version is numbered in the
+order it was recorded (`revision`); a version becomes current only when it is recorded, so
+the canonical events of successive current versions carry rising `sequence` numbers, and a
+subscriber that keeps the highest holds the current version whatever order it receives them.
 
 Canonical events are derived from the whole file, not from the event that just arrived, so
 arrival order does not matter: a decision stored before its contact yields `contact decided`
@@ -13,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypedDict, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 from shared.codes import (
     REFERRAL_OUTCOMES,
@@ -26,11 +34,13 @@ from shared.codes import (
 from shared.contracts import EventData
 from shared.contracts.intake import (
     ACKNOWLEDGED,
+    DA_INCIDENT_ATTENDED,
     DECIDED,
     DECISION_OVERDUE,
     DECISION_RECORDED,
     EARLY_HELP_ALLOCATED,
     EARLY_HELP_ALLOCATION_RECORDED,
+    ENCOMPASS_DUE,
     ENCOMPASS_NOTIFICATION_SENT,
     ENCOMPASS_NOTIFIED,
     RECEIVED,
@@ -42,22 +52,27 @@ from shared.contracts.intake import (
     ContactDecided,
     ContactReceived,
     ContactSubmitted,
+    Correction,
+    CorrectionNote,
     DecisionOverdue,
     DecisionRecorded,
+    DomesticAbuseIncidentAttended,
     EarlyHelpAllocated,
     EarlyHelpAllocationRecorded,
+    EncompassDue,
     EncompassNotificationSent,
     EncompassNotified,
     VistRecorded,
     VistSubmitted,
 )
 from shared.events import derived_id
+from shared.inbound_policy import identifier_problem
 from shared.rejections import Conflict, Rejected
+from shared.school_calendar import DEFAULT, SchoolCalendar, encompass_deadline
 from shared.workdays import (
     LONDON,
     is_working_day,
     local_date,
-    next_school_day_start,
     working_day_deadline,
     working_days_between,
 )
@@ -70,6 +85,7 @@ Lifecycle = (
     | EarlyHelpAllocationRecorded
     | VistSubmitted
     | EncompassNotificationSent
+    | DomesticAbuseIncidentAttended
 )
 D = TypeVar("D", bound=EventData)
 
@@ -144,11 +160,21 @@ class EncompassClock:
     hours: float
 
 
-def encompass_clock(incident_at: datetime, notified_at: datetime) -> EncompassClock:
-    """Target: the school knows before the start of the next school day after the incident."""
-    deadline = next_school_day_start(incident_at)
+def encompass_clock(
+    attended_at: datetime,
+    notified_at: datetime,
+    calendar: SchoolCalendar = DEFAULT,
+    *,
+    incident_at: datetime | None = None,
+) -> EncompassClock:
+    """Target: the school knows "before the start of the next school day" after police
+    attended (PRODUCT.md), on the partnership's school calendar; `hours` are counted from the
+    incident (from attendance when the incident time is not given)."""
+    deadline = encompass_deadline(attended_at, calendar)
     return EncompassClock(
-        deadline=deadline, on_time=notified_at < deadline, hours=_hours(incident_at, notified_at)
+        deadline=deadline,
+        on_time=notified_at < deadline,
+        hours=_hours(incident_at or attended_at, notified_at),
     )
 
 
@@ -175,11 +201,21 @@ def acknowledgement_seconds(received_at: datetime, acknowledged_at: datetime) ->
 
 @dataclass(frozen=True)
 class Recorded(Generic[D]):
-    """An inbound event as intake recorded it."""
+    """An inbound event as intake recorded it: the `revision`-th record of its kind for the
+    contact, sent by `source` (the agency, `agency/<code>`) through `principal` (the API key
+    over HTTP; none on Kafka, where the agency's topic identifies it)."""
 
     event_id: str
     data: D
     recorded_at: datetime  # intake's clock; for the contact, the acknowledgement time
+    revision: int = 1
+    source: str | None = None
+    principal: str | None = None
+
+    @property
+    def correction(self) -> Correction | None:
+        correction: Correction | None = getattr(self.data, "correction", None)
+        return correction
 
 
 @dataclass(frozen=True)
@@ -193,8 +229,17 @@ class ContactFile:
     early_help: Recorded[EarlyHelpAllocationRecorded] | None = None
     vist: Recorded[VistSubmitted] | None = None
     encompass: Recorded[EncompassNotificationSent] | None = None
+    incident: Recorded[DomesticAbuseIncidentAttended] | None = None
+    superseded: tuple[Recorded[Any], ...] = ()  # versions no longer (or never) current
     overdue_emitted: bool = False
     applied: frozenset[str] = frozenset()
+
+    def versions(self, slot: str) -> list[Recorded[Any]]:
+        """Every version of a slot, in the order recorded."""
+        current: Recorded[Any] | None = getattr(self, slot)
+        found = [r for r in self.superseded if slot_of(r.data) == slot]
+        found += [current] if current is not None else []
+        return sorted(found, key=lambda r: r.revision)
 
     @property
     def status(self) -> str:
@@ -212,6 +257,15 @@ SLOTS: dict[type[EventData], str] = {
     EarlyHelpAllocationRecorded: "early_help",
     VistSubmitted: "vist",
     EncompassNotificationSent: "encompass",
+    DomesticAbuseIncidentAttended: "incident",
+}
+
+
+SLOT_NAMES = {
+    "early_help": "early-help allocation",
+    "vist": "VIST",
+    "encompass": "Encompass notification",
+    "incident": "police incident record",
 }
 
 
@@ -221,6 +275,7 @@ INBOUND_TYPES: dict[type[EventData], str] = {
     EarlyHelpAllocationRecorded: EARLY_HELP_ALLOCATION_RECORDED,
     VistSubmitted: VIST_SUBMITTED,
     EncompassNotificationSent: ENCOMPASS_NOTIFICATION_SENT,
+    DomesticAbuseIncidentAttended: DA_INCIDENT_ATTENDED,
 }
 
 
@@ -274,6 +329,12 @@ def check_times(file: ContactFile, now: datetime, skew: timedelta) -> None:
     if file.encompass:
         e = file.encompass.data
         _notice_after_incident("notified_at", e.notified_at, e.incident_at, now, skew)
+        if e.attended_at is not None:
+            _notice_after_incident("attended_at", e.attended_at, e.incident_at, now, skew)
+            _not_before("notified_at", e.notified_at, "attended_at", e.attended_at, skew)
+    if file.incident:
+        i = file.incident.data
+        _notice_after_incident("attended_at", i.attended_at, i.incident_at, now, skew)
 
 
 def _notice_after_incident(
@@ -292,41 +353,60 @@ def record(
     data: Lifecycle,
     now: datetime,
     skew: timedelta,
+    source: str | None = None,
+    principal: str | None = None,
 ) -> ContactFile:
     """The file with `data` recorded, or `Rejected`/`Conflict` saying why it cannot be.
-    An event already applied leaves the file as it is."""
+    An event already applied leaves the file as it is. A record of a kind the contact has
+    already is accepted as a correction only (see the module's docstring)."""
     if event_id in file.applied:
         return file
     if file.partnership is not None and file.partnership != partnership:
         raise Conflict(f"contact {file.contact_id} belongs to another partnership")
     slot = slot_of(data)
-    existing: Recorded[EventData] | None = getattr(file, slot)
-    if existing is not None:
+    versions = file.versions(slot)
+    new: Recorded[Any] = Recorded(event_id, data, now, len(versions) + 1, source, principal)
+    originals = [v for v in versions if v.correction is None]
+    if originals and new.correction is None:
+        what = SLOT_NAMES.get(slot, slot)
         raise Conflict(
-            f"contact {file.contact_id} already has a {slot.replace('_', ' ')} "
-            f"(event {existing.event_id}); corrections are not accepted"
+            f"contact {file.contact_id} already has its {what} (event {originals[0].event_id}); "
+            f"to correct it, send the new {what} with a `correction` (reason code and time)"
         )
-    updated = _with(
+    if new.correction is not None:
+        _not_future("correction.corrected_at", new.correction.corrected_at, now, skew)
+    # Every version must be possible with the rest of the file, current or not.
+    check_times(_in_slot(file, slot, new), now, skew)
+    return place(
         dataclasses.replace(file, partnership=partnership, applied=file.applied | {event_id}),
-        event_id,
-        data,
-        now,
+        slot,
+        new,
     )
-    check_times(updated, now, skew)
-    return updated
 
 
-def _with(file: ContactFile, event_id: str, data: Lifecycle, now: datetime) -> ContactFile:
-    replace = dataclasses.replace
-    if isinstance(data, ContactSubmitted):
-        return replace(file, contact=Recorded(event_id, data, now))
-    if isinstance(data, DecisionRecorded):
-        return replace(file, decision=Recorded(event_id, data, now))
-    if isinstance(data, EarlyHelpAllocationRecorded):
-        return replace(file, early_help=Recorded(event_id, data, now))
-    if isinstance(data, VistSubmitted):
-        return replace(file, vist=Recorded(event_id, data, now))
-    return replace(file, encompass=Recorded(event_id, data, now))
+def precedence(version: Recorded[Any]) -> tuple[int, float, str]:
+    """Which of two versions is current: the original until corrected, then the correction
+    made latest (the event id breaks a tie, so every replica picks the same one)."""
+    correction = version.correction
+    if correction is None:
+        return (0, 0.0, version.event_id)
+    return (1, correction.corrected_at.timestamp(), version.event_id)
+
+
+def place(file: ContactFile, slot: str, new: Recorded[Any]) -> ContactFile:
+    """`new` added to the slot's versions: current if it takes precedence over the current
+    one (an original arriving after its correction, or a correction made before the current
+    one, is kept in the history only). Also replays recorded versions (`store`)."""
+    current: Recorded[Any] | None = getattr(file, slot)
+    if current is None or precedence(new) > precedence(current):
+        superseded = file.superseded + ((current,) if current is not None else ())
+        return dataclasses.replace(_in_slot(file, slot, new), superseded=superseded)
+    return dataclasses.replace(file, superseded=(*file.superseded, new))
+
+
+def _in_slot(file: ContactFile, slot: str, version: Recorded[Any]) -> ContactFile:
+    changed: dict[str, Any] = {slot: version}
+    return dataclasses.replace(file, **changed)
 
 
 def check_subject(subject: str | None, contact_id: str) -> None:
@@ -387,9 +467,34 @@ def _facts(contact: ContactSubmitted) -> _Facts:
     }
 
 
-def canonical_events(file: ContactFile) -> list[Outgoing]:
-    """Every canonical event the file gives rise to so far (not the overdue one: that one is
-    the sweep's, see `overdue_event`)."""
+def correction_note(*versions: Recorded[Any] | None) -> CorrectionNote | None:
+    """The correction behind an event derived from these versions (the first corrected one)."""
+    for version in versions:
+        if version is not None and version.correction is not None:
+            source = version.source or ""
+            agency = source.removeprefix("agency/") if source.startswith("agency/") else None
+            if agency is not None and identifier_problem(agency) is not None:
+                agency = None  # only a well-formed agency code goes on a canonical topic
+            return CorrectionNote(
+                reason=version.correction.reason,
+                corrected_at=version.correction.corrected_at,
+                corrected_by=agency,
+            )
+    return None
+
+
+def _cause(primary: Recorded[Any], *others: Recorded[Any] | None) -> str:
+    """What an event's id derives from: the primary record, and any other it depends on once
+    that one is not the original (so a corrected input gives a new event, while events of
+    uncorrected files keep the ids they always had)."""
+    extra = [o.event_id for o in others if o is not None]
+    return "/".join([primary.event_id, *extra])
+
+
+def canonical_events(file: ContactFile, calendar: SchoolCalendar = DEFAULT) -> list[Outgoing]:
+    """Every canonical event the file gives rise to so far, from the current version of each
+    record (not the overdue one: that one is the sweep's, see `overdue_event`). `calendar`
+    is the partnership's school calendar (Operation Encompass)."""
     out: list[Outgoing] = []
     contact = file.contact
     if contact is not None:
@@ -450,30 +555,72 @@ def canonical_events(file: ContactFile) -> list[Outgoing]:
                     same_day=delay.same_day,
                     delay_days=delay.days,
                     delay_hours=delay.hours,
+                    sequence=file.vist.revision,
+                    correction=correction_note(file.vist),
                 ),
                 frozenset({file.vist.event_id}),
             )
         )
+    if file.incident is not None:
+        out.append(_encompass_due(file.incident, calendar))
     if file.encompass is not None:
-        e = file.encompass.data
-        clock = encompass_clock(e.incident_at, e.notified_at)
-        out.append(
-            Outgoing(
-                ENCOMPASS_NOTIFIED,
-                derived_id(file.encompass.event_id, ENCOMPASS_NOTIFIED),
-                e.notified_at,
-                EncompassNotified(
-                    contact_id=e.contact_id,
-                    incident_at=e.incident_at,
-                    notified_at=e.notified_at,
-                    deadline=clock.deadline,
-                    on_time=clock.on_time,
-                    hours_after_incident=clock.hours,
-                ),
-                frozenset({file.encompass.event_id}),
-            )
-        )
+        out.append(_encompass_notified(file.encompass, file.incident, calendar))
     return out
+
+
+def _encompass_due(
+    incident: Recorded[DomesticAbuseIncidentAttended], calendar: SchoolCalendar
+) -> Outgoing:
+    i = incident.data
+    return Outgoing(
+        ENCOMPASS_DUE,
+        derived_id(incident.event_id, ENCOMPASS_DUE),
+        i.attended_at,
+        EncompassDue(
+            contact_id=i.contact_id,
+            incident_at=i.incident_at,
+            attended_at=i.attended_at,
+            deadline=encompass_deadline(i.attended_at, calendar),
+            sequence=incident.revision,
+            correction=correction_note(incident),
+        ),
+        frozenset({incident.event_id}),
+    )
+
+
+def _encompass_notified(
+    notice: Recorded[EncompassNotificationSent],
+    incident: Recorded[DomesticAbuseIncidentAttended] | None,
+    calendar: SchoolCalendar,
+) -> Outgoing:
+    """The notification against the police incident record when there is one (its incident
+    and attendance times are the police's own), else against the times the notice gives."""
+    n = notice.data
+    if incident is not None:
+        incident_at, attended_at = incident.data.incident_at, incident.data.attended_at
+    else:
+        incident_at, attended_at = n.incident_at, n.attended_at or n.incident_at
+    clock = encompass_clock(attended_at, n.notified_at, calendar, incident_at=incident_at)
+    # The incident record arriving or being corrected changes this event: a new id, and a
+    # higher sequence (the incident's revisions add to the notice's).
+    return Outgoing(
+        ENCOMPASS_NOTIFIED,
+        derived_id(_cause(notice, incident), ENCOMPASS_NOTIFIED),
+        n.notified_at,
+        EncompassNotified(
+            contact_id=n.contact_id,
+            incident_at=incident_at,
+            attended_at=attended_at,
+            notified_at=n.notified_at,
+            deadline=clock.deadline,
+            on_time=clock.on_time,
+            hours_after_incident=clock.hours,
+            incident_recorded=incident is not None,
+            sequence=notice.revision + (incident.revision if incident is not None else 0),
+            correction=correction_note(notice, incident),
+        ),
+        frozenset({notice.event_id} | ({incident.event_id} if incident else set())),
+    )
 
 
 def _decided(contact: Recorded[ContactSubmitted], decision: Recorded[DecisionRecorded]) -> Outgoing:
@@ -494,6 +641,8 @@ def _decided(contact: Recorded[ContactSubmitted], decision: Recorded[DecisionRec
             working_days_taken=clock.working_days,
             working_hours_taken=clock.working_hours,
             wishes_and_feelings_recorded=c.wishes_and_feelings_recorded,
+            sequence=decision.revision,
+            correction=correction_note(decision),
         ),
         frozenset({contact.event_id, decision.event_id}),
     )
@@ -506,9 +655,12 @@ def _early_help(
 ) -> Outgoing:
     d, a = decision.data, allocation.data
     wait = early_help_wait(d.decided_at, a.allocated_at)
+    # A corrected decision changes the wait: a new id then, and the decision's revisions add
+    # to the allocation's in the sequence.
+    corrected_decision = decision if decision.correction is not None else None
     return Outgoing(
         EARLY_HELP_ALLOCATED,
-        derived_id(allocation.event_id, EARLY_HELP_ALLOCATED),
+        derived_id(_cause(allocation, corrected_decision), EARLY_HELP_ALLOCATED),
         a.allocated_at,
         EarlyHelpAllocated(
             **_facts(contact.data),
@@ -517,6 +669,8 @@ def _early_help(
             allocated_at=a.allocated_at,
             wait_days=wait.days,
             wait_working_days=wait.working_days,
+            sequence=allocation.revision + decision.revision - 1,
+            correction=correction_note(allocation, decision),
         ),
         frozenset({contact.event_id, decision.event_id, allocation.event_id}),
     )

@@ -11,6 +11,7 @@ it reload and decide again, so nothing either of them recorded is lost.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -22,11 +23,13 @@ from services.intake.erasure import refuse_erased
 from services.intake.metrics import metrics_of
 from services.intake.settings import IntakeSettings
 from services.intake.store import ContactStore, contact_key, recorded_change
+from shared.auth import current_principal
 from shared.consumer import Delivery, Subscription, subscribe
 from shared.contracts import Inbound, accepted_types, decode_inbound
 from shared.contracts.intake import ACKNOWLEDGED, SOURCE
 from shared.events import Envelope, derived_id, new_event
 from shared.records import Entity, EntityCache, Key, Record, Repository, UnitOfWork, retrying
+from shared.school_calendar import DEFAULT, SchoolCalendar, load_calendars
 from shared.service import Runtime
 
 ACCEPTED = accepted_types("intake")
@@ -59,6 +62,19 @@ def store_of(runtime: Runtime) -> ContactStore:
     """The contact store of this service process, with the process's cache of contact files."""
     cache = _CACHES.setdefault(runtime, EntityCache())
     return ContactStore(runtime.db, cache)
+
+
+_CALENDARS: weakref.WeakKeyDictionary[Runtime, dict[str, SchoolCalendar]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def calendars_of(runtime: Runtime) -> dict[str, SchoolCalendar]:
+    """The partnerships' school calendars named by SCHOOL_CALENDARS, loaded once per process
+    (the settings checked the files at start-up); any other partnership has the default."""
+    if runtime not in _CALENDARS:
+        _CALENDARS[runtime] = load_calendars(settings_of(runtime).school_calendars)
+    return _CALENDARS[runtime]
 
 
 def now_ms() -> datetime:
@@ -103,9 +119,13 @@ async def record_batch(
     *,
     now: datetime,
     skew: timedelta,
+    principal: str | None = None,
+    calendars: Mapping[str, SchoolCalendar] | None = None,
 ) -> BatchOutcome:
     """Record the events in their contacts' histories; idempotent by event id. Raises
-    `Rejected` or `Conflict`, with nothing written, when any event of the batch is unusable."""
+    `Rejected` or `Conflict`, with nothing written, when any event of the batch is unusable.
+    `principal` is who sent them over HTTP (the API key's id); `calendars` the partnerships'
+    school calendars (the default for any partnership not named)."""
     for env, data in events:
         domain.check_subject(env.subject, data.contact_id)
     keys = [contact_key(env.partnership, data.contact_id) for env, data in events]
@@ -115,7 +135,14 @@ async def record_batch(
         for key, (env, data) in zip(keys, events, strict=True):
             before = uow.current(key).state
             after = domain.record(
-                before, event_id=env.id, partnership=env.partnership, data=data, now=now, skew=skew
+                before,
+                event_id=env.id,
+                partnership=env.partnership,
+                data=data,
+                now=now,
+                skew=skew,
+                source=env.source,
+                principal=principal,
             )
             if after is not before:
                 uow.stage(key, [recorded_change(after, env.id)], [env.id], now)
@@ -126,10 +153,11 @@ async def record_batch(
     # Published again for events found already recorded: the first attempt may have crashed
     # after appending and before publishing.
     seen = {env.id for env, _ in events}
+    calendars = calendars or {}
     outgoing = [
         envelope(entity.state, out)
         for entity in entities.values()
-        for out in domain.canonical_events(entity.state)
+        for out in domain.canonical_events(entity.state, calendars.get(entity.key[0], DEFAULT))
         if out.causes & seen
     ]
     receipts = [
@@ -148,11 +176,14 @@ async def ingest(
     store = store_of(runtime)
     events = [(item.envelope, _lifecycle(item)) for item in items]
     await refuse_erased(runtime.db, [contact_key(e.partnership, d.contact_id) for e, d in events])
+    principal = current_principal()  # None on Kafka: the agency's topic says who sent it
     done = await record_batch(
         store.repository,
         events,
         now=now or now_ms(),
         skew=timedelta(seconds=settings.clock_skew_s),
+        principal=principal.id if principal is not None else None,
+        calendars=calendars_of(runtime),
     )
     metrics = metrics_of(runtime)
     types = {item.envelope.id: item.envelope.type for item in items}
@@ -185,6 +216,7 @@ def _decode(record: ConsumerRecord[Any, Any]) -> Inbound:
 
 def setup(runtime: Runtime) -> None:
     metrics_of(runtime)  # registered at build time, so /metrics lists them from the start
+    calendars_of(runtime)  # term-dates files read at start-up, not on the first event
 
     async def handle(batch: list[Delivery[Inbound]]) -> None:
         await ingest(runtime, [d.item for d in batch])
@@ -205,7 +237,8 @@ def setup(runtime: Runtime) -> None:
         group_id=runtime.settings.group_id(),
         batch_size=runtime.settings.consumer_batch_size,
         description="Contacts and lifecycle events (MASH decisions, early-help allocations, "
-        "police VISTs, Operation Encompass notifications) submitted by agency systems.",
+        "police VISTs and domestic abuse incidents, Operation Encompass notifications, and "
+        "corrections of any of these) submitted by agency systems.",
     )
 
 

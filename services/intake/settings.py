@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from shared.school_calendar import CalendarError, load_calendars
 from shared.settings import ServiceSettings
 
 
@@ -25,3 +26,19 @@ class IntakeSettings(ServiceSettings):
     overdue_sweep_batch: int = Field(
         default=500, ge=1, description="most overdue contacts announced by one sweep"
     )
+    school_calendars: str = Field(
+        default="",
+        description="partnerships' school term dates for the Operation Encompass clock, as "
+        "partnership=path[,partnership=path]: each a JSON or CSV file of the local authority's "
+        "published terms and INSET days (see shared/school_calendar.py); a partnership not "
+        "named, or a year its file does not cover, has typical English terms",
+    )
+
+    @field_validator("school_calendars")
+    @classmethod
+    def _calendars_load(cls, value: str) -> str:
+        try:
+            load_calendars(value)  # at start-up: a bad file stops the service, naming it
+        except CalendarError as exc:
+            raise ValueError(str(exc)) from None
+        return value

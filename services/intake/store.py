@@ -2,14 +2,18 @@
 folded into the domain's `ContactFile`, and one read-model document per contact for queries.
 
 Records (collection `contact_records`): changes `{"kind": "recorded", "slot", "event_id",
-"recorded_at", "data"}` (an inbound event recorded in its slot) and `{"kind":
-"overdue-announced", "event_id", "at"}` (the sweep published `decision overdue`).
+"recorded_at", "data", "revision", "source", "principal"}` (an inbound event recorded in its
+slot; a correction is replayed through the domain's `place`, so the same version is current
+on every replay) and `{"kind": "overdue-announced", "event_id", "at"}` (the sweep published
+`decision overdue`). Records written before corrections existed have no revision: they are
+the first of their slot.
 
 Read model (collection `contacts`, `_id` = `[partnership, contact id]`): `contact_id`,
-`partnership`, `version`; the slots (`contact`, `decision`, `early_help`, `vist`, `encompass`),
-each `{event_id, recorded_at, data}`; `agency`, `received_at`, `decision_due_at`, `decided_at`
-copied to the top for queries; `overdue_emitted`; `timeline`. It is derived from the records
-and written newest-version-wins, so it can be rebuilt from them at any time.
+`partnership`, `version`; the slots (`contact`, `decision`, `early_help`, `vist`, `encompass`,
+`incident`), each the current version `{event_id, recorded_at, revision, data}`; `agency`,
+`received_at`, `decision_due_at`, `decided_at` copied to the top for queries;
+`overdue_emitted`; `timeline` (every version, superseded ones marked). It is derived from the
+records and written newest-version-wins, so it can be rebuilt from them at any time.
 """
 
 from __future__ import annotations
@@ -50,9 +54,11 @@ class ContactFolding:
                     change["event_id"],
                     SLOT_MODELS[slot].model_validate(change["data"]),
                     change["recorded_at"],
+                    change.get("revision", 1),
+                    change.get("source"),
+                    change.get("principal"),
                 )
-                changed: dict[str, Any] = {slot: recorded}
-                file = dataclasses.replace(file, **changed)
+                file = domain.place(file, slot, recorded)
             elif change["kind"] == "overdue-announced":
                 file = dataclasses.replace(file, overdue_emitted=True)
         return file
@@ -60,17 +66,24 @@ class ContactFolding:
 
 def recorded_change(file: ContactFile, event_id: str) -> Change:
     """The change that records inbound event `event_id`, as `file` holds it."""
-    for slot in SLOT_MODELS:
-        recorded: Recorded[EventData] | None = getattr(file, slot)
-        if recorded is not None and recorded.event_id == event_id:
+    for recorded in _all_versions(file):
+        if recorded.event_id == event_id:
             return {
                 "kind": "recorded",
-                "slot": slot,
+                "slot": domain.slot_of(recorded.data),
                 "event_id": event_id,
                 "recorded_at": recorded.recorded_at,
                 "data": recorded.data.model_dump(mode="json"),
+                "revision": recorded.revision,
+                "source": recorded.source,
+                "principal": recorded.principal,
             }
     raise KeyError(event_id)
+
+
+def _all_versions(file: ContactFile) -> list[Recorded[Any]]:
+    current: list[Recorded[Any]] = [getattr(file, slot) for slot in SLOT_MODELS]
+    return [r for r in current if r is not None] + list(file.superseded)
 
 
 def overdue_change(event: Outgoing, now: datetime) -> Change:
@@ -175,9 +188,11 @@ def to_document(file: ContactFile, version: int) -> Document:
         doc[slot] = {
             "event_id": recorded.event_id,
             "recorded_at": recorded.recorded_at,
+            "revision": recorded.revision,
             "data": recorded.data.model_dump(mode="json"),
         }
-        timeline.append(_entry(recorded))
+        timeline.append(_entry(recorded, current=True))
+    timeline += [_entry(r, current=False) for r in file.superseded]
     if file.contact is not None:
         c = file.contact
         doc |= {
@@ -211,18 +226,25 @@ def to_document(file: ContactFile, version: int) -> Document:
 
 
 def _occurred_at(data: EventData) -> datetime | None:
-    for name in ("received_at", "decided_at", "allocated_at", "submitted_at", "notified_at"):
+    names = ("received_at", "decided_at", "allocated_at", "submitted_at", "notified_at")
+    for name in (*names, "attended_at"):
         value = getattr(data, name, None)
         if isinstance(value, datetime):
             return value
     return None
 
 
-def _entry(recorded: Recorded[EventData]) -> Document:
+def _entry(recorded: Recorded[EventData], *, current: bool) -> Document:
+    """A version in the timeline: which of its kind it is, whether it is current, and who
+    sent it (the agency and, over HTTP, the API key's principal)."""
     return {
         "event_id": recorded.event_id,
         "type": domain.INBOUND_TYPES[type(recorded.data)],
         "at": _occurred_at(recorded.data),
         "recorded_at": recorded.recorded_at,
         "data": recorded.data.model_dump(mode="json"),
+        "revision": recorded.revision,
+        "current": current,
+        "source": recorded.source,
+        "principal": recorded.principal,
     }

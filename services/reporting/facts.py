@@ -6,7 +6,10 @@ its own fields (a `decided` event the decision, a `received` event the receipt),
 event repeats the few fields that place its entity in a period. Fields that a later event of
 the same type may change (an action's status) are *versioned*: they are set only when the
 event is newer than the one that set them last (event time, then id), so a late, older
-event cannot overwrite a newer state. Pure: no I/O.
+event cannot overwrite a newer state. Intake's events carry a correction `sequence` that
+rises with each correction of what they derive from; their versions are ordered by it first,
+so the current version wins even when a correction keeps (or moves back) the event's time.
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -66,6 +69,14 @@ class FactUpdate:
 def order_key(moment: datetime, event_id: str) -> str:
     """Sortable as text: UTC time to the microsecond, then the event id as a tie-break."""
     return f"{moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%f')}|{event_id}"
+
+
+def corrected_order(sequence: int, moment: datetime, event_id: str) -> str:
+    """Intake's versions: correction sequence first (the current version has the highest),
+    then time and id for events sent before sequences existed (all 1). The leading `s` sorts
+    after the time-only keys facts stored before (they start with a digit), so a correction
+    wins over them without a rebuild."""
+    return f"s{sequence:06d}|{order_key(moment, event_id)}"
 
 
 def placed(moment: datetime | date) -> dict[str, Any]:
@@ -163,7 +174,7 @@ def _decided(e: Envelope, d: intake.ContactDecided) -> list[FactUpdate]:
                 "wishes_at_decision": d.wishes_and_feelings_recorded,
                 "decided": True,
             },
-            Versioned("decision", order_key(d.decided_at, e.id), decision),
+            Versioned("decision", corrected_order(d.sequence, d.decided_at, e.id), decision),
         )
     ]
 
@@ -185,33 +196,42 @@ def _early_help(e: Envelope, d: intake.EarlyHelpAllocated) -> list[FactUpdate]:
             CONTACTS,
             d.contact_id,
             {**_contact_base(d), "early_help_allocated": True},
-            Versioned("early_help", order_key(d.allocated_at, e.id), allocation),
+            Versioned("early_help", corrected_order(d.sequence, d.allocated_at, e.id), allocation),
         )
     ]
 
 
 @maps(intake.VIST_RECORDED, intake.VistRecorded)
 def _vist(e: Envelope, d: intake.VistRecorded) -> list[FactUpdate]:
+    latest = {"same_day": d.same_day, "delay_days": d.delay_days}
     return [
         FactUpdate(
             VISTS,
             d.contact_id,
-            {"same_day": d.same_day, "delay_days": d.delay_days, **placed(d.incident_at)},
+            placed(d.incident_at),
+            Versioned("vist", corrected_order(d.sequence, d.submitted_at, e.id), latest),
         )
     ]
 
 
+# One Operation Encompass fact per child: the police incident (`encompass due`) and the
+# notification, in either order, so an incident never notified shows.
+
+
+@maps(intake.ENCOMPASS_DUE, intake.EncompassDue)
+def _encompass_due(e: Envelope, d: intake.EncompassDue) -> list[FactUpdate]:
+    return [FactUpdate(ENCOMPASS, d.contact_id, {"incident": True, **placed(d.incident_at)})]
+
+
 @maps(intake.ENCOMPASS_NOTIFIED, intake.EncompassNotified)
 def _encompass(e: Envelope, d: intake.EncompassNotified) -> list[FactUpdate]:
+    latest = {"on_time": d.on_time, "hours_after_incident": d.hours_after_incident}
     return [
         FactUpdate(
             ENCOMPASS,
             d.contact_id,
-            {
-                "on_time": d.on_time,
-                "hours_after_incident": d.hours_after_incident,
-                **placed(d.incident_at),
-            },
+            {"notified": True, **placed(d.incident_at)},
+            Versioned("notice", corrected_order(d.sequence, d.notified_at, e.id), latest),
         )
     ]
 

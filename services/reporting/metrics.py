@@ -118,8 +118,17 @@ def _vist(p: _Period, v: Doc) -> None:
 
 
 def _encompass(p: _Period, n: Doc) -> None:
-    p.count("encompass_notifications")
-    p.count("encompass_on_time", n.get("on_time"))
+    """Notifications sent, and police incidents with a child present against them: "a few
+    not submitted at all" (the inspection) shows as incidents not notified."""
+    notified = n.get("on_time") is not None
+    if notified:
+        p.count("encompass_notifications")
+        p.count("encompass_on_time", n.get("on_time"))
+    if n.get("incident"):
+        p.count("encompass_incidents")
+        p.count("encompass_incidents_notified", notified)
+        p.count("encompass_incidents_not_notified", not notified)
+        p.count("encompass_incidents_notified_on_time", notified and n.get("on_time"))
 
 
 def _clock(p: _Period, r: Doc, clock: str, metric: str) -> None:
@@ -234,6 +243,10 @@ COUNTS = (
     "vists_same_day",
     "encompass_notifications",
     "encompass_on_time",
+    "encompass_incidents",
+    "encompass_incidents_notified",
+    "encompass_incidents_not_notified",
+    "encompass_incidents_notified_on_time",
     "reviews_opened",
     "sins",
     "sins_notified_within_5_working_days",
@@ -269,6 +282,12 @@ RATES: dict[str, tuple[str, str]] = {
     "wishes_and_feelings_rate": ("contacts_with_wishes_recorded", "contacts_with_wishes_known"),
     "vist_same_day_rate": ("vists_same_day", "vists"),
     "encompass_on_time_rate": ("encompass_on_time", "encompass_notifications"),
+    # Of police incidents with a child present: notified at all, and notified on time.
+    "encompass_coverage_rate": ("encompass_incidents_notified", "encompass_incidents"),
+    "encompass_incidents_on_time_rate": (
+        "encompass_incidents_notified_on_time",
+        "encompass_incidents",
+    ),
     "sins_notified_within_5_working_days_rate": (
         "sins_notified_within_5_working_days",
         "sins_notified_within_5_working_days_measured",

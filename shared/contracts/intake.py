@@ -6,6 +6,13 @@ is about in `contact_id` (when the envelope has a `subject`, it must be the same
 events go to `intake_events` with `subject` = contact id and `source` = "pulse/intake"; their
 ids are derived from the inbound event that caused them, so a re-published event is the same
 event. Times are timezone-aware; working time follows England and Wales bank holidays.
+
+Corrections: a second decision, early-help allocation, VIST, Encompass notification or police
+incident record for a contact is accepted when it carries a `correction` (a reason code from a
+closed list and when it was made; never free text). The newest correction is the current
+version: intake re-publishes the canonical event from it with a higher `sequence`, and
+subscribers keep the event with the highest `sequence`. The contact's timeline keeps every
+version.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ DECISION_RECORDED = "pulse.intake.decision.recorded.v1"
 EARLY_HELP_ALLOCATION_RECORDED = "pulse.intake.early-help-allocation.recorded.v1"
 VIST_SUBMITTED = "pulse.intake.vist.submitted.v1"
 ENCOMPASS_NOTIFICATION_SENT = "pulse.intake.encompass-notification.sent.v1"
+DA_INCIDENT_ATTENDED = "pulse.intake.domestic-abuse-incident.attended.v1"
 
 # Canonical
 RECEIVED = "pulse.intake.contact.received.v1"
@@ -35,6 +43,7 @@ DECIDED = "pulse.intake.contact.decided.v1"
 DECISION_OVERDUE = "pulse.intake.decision.overdue.v1"
 VIST_RECORDED = "pulse.intake.vist.recorded.v1"
 ENCOMPASS_NOTIFIED = "pulse.intake.encompass.notified.v1"
+ENCOMPASS_DUE = "pulse.intake.encompass.due.v1"
 EARLY_HELP_ALLOCATED = "pulse.intake.early-help.allocated.v1"
 
 # Identifiers are codes, never free text: the closed format of `shared.inbound_policy`
@@ -84,6 +93,36 @@ class ConsentReason(StrEnum):
     FAMILY_REFUSED = "family-refused"
     NOT_SOUGHT = "not-sought"
     OTHER = "other"
+
+
+class CorrectionReason(StrEnum):
+    """Why a record was corrected: a closed list, so no free text (which could carry a name)
+    ever reaches a canonical topic."""
+
+    KEYING_ERROR = "keying-error"
+    WRONG_TIME = "wrong-time"
+    WRONG_OUTCOME = "wrong-outcome"
+    WRONG_LEVEL = "wrong-level"
+    NEW_INFORMATION = "new-information"
+    MANAGEMENT_OVERSIGHT = "management-oversight"
+    SYSTEM_CORRECTION = "system-correction"
+    OTHER = "other"
+
+
+class Correction(EventData):
+    """Marks an inbound record as a correction of the contact's earlier one of the same kind."""
+
+    reason: CorrectionReason = Field(description="Why the earlier record was wrong (a code).")
+    corrected_at: InTime = Field(
+        description="When the correction was made; of two corrections the later one is current."
+    )
+
+
+_CORRECTION = Field(
+    default=None,
+    description="Present when this record corrects the contact's earlier one of the same kind "
+    "(which it then supersedes); absent on the first record.",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,6 +212,7 @@ class DecisionRecorded(EventData):
         description="Level of intervention: 1 universal, 2 additional, 3 intensive, 4 specialist.",
     )
     decided_at: InTime = Field(description="When the decision was made.")
+    correction: Correction | None = _CORRECTION
 
 
 @event(
@@ -187,6 +227,7 @@ class EarlyHelpAllocationRecorded(EventData):
 
     contact_id: ContactId
     allocated_at: InTime = Field(description="When a family support worker was allocated.")
+    correction: Correction | None = _CORRECTION
 
 
 @event(
@@ -203,6 +244,7 @@ class VistSubmitted(EventData):
     contact_id: ContactId
     incident_at: InTime = Field(description="When the incident involving the child happened.")
     submitted_at: InTime = Field(description="When the VIST was submitted to the front door.")
+    correction: Correction | None = _CORRECTION
 
 
 @event(
@@ -217,11 +259,64 @@ class EncompassNotificationSent(EventData):
 
     contact_id: ContactId
     incident_at: InTime = Field(description="When the domestic abuse incident happened.")
+    attended_at: InTime | None = Field(
+        default=None,
+        description="When police attended; the clock starts then (at the incident when absent, "
+        "or at the police incident record's attendance when that is known).",
+    )
     notified_at: InTime = Field(description="When the school was notified.")
+    correction: Correction | None = _CORRECTION
+
+
+@event(
+    DA_INCIDENT_ATTENDED,
+    service="intake",
+    direction="inbound",
+    topic="intake_inbound",
+    summary="Police attended a domestic abuse incident with a child of school or early-years "
+    "age present: the child's school or setting is to be told under Operation Encompass. "
+    "One per child; what notifications are counted against, so one never sent shows.",
+)
+class DomesticAbuseIncidentAttended(EventData):
+    """A police domestic abuse incident with a child present, from the police incident log."""
+
+    contact_id: ContactId
+    incident_at: InTime = Field(description="When the domestic abuse incident happened.")
+    attended_at: InTime = Field(
+        description="When police attended; the Operation Encompass clock starts then."
+    )
+    correction: Correction | None = _CORRECTION
+
+    @model_validator(mode="after")
+    def _attended_after_incident(self) -> DomesticAbuseIncidentAttended:
+        if self.attended_at < self.incident_at:
+            raise ValueError("attended_at: before incident_at")
+        return self
 
 
 # ---------------------------------------------------------------------------------------------
 # Canonical
+
+
+class CorrectionNote(EventData):
+    """On a canonical event derived from a corrected record: why, when and by which agency."""
+
+    reason: CorrectionReason = Field(description="Why the earlier record was wrong (a code).")
+    corrected_at: Time = Field(description="When the correction was made.")
+    corrected_by: AgencyCode | None = Field(
+        description="The agency that sent the correction (from the event's source)."
+    )
+
+
+_SEQUENCE = Field(
+    default=1,
+    ge=1,
+    description="Correction sequence: rises each time a record this event derives from is "
+    "corrected; of events about the same contact and type, the highest is current.",
+)
+_CORRECTION_NOTE = Field(
+    default=None, description="Present when the event derives from a corrected record."
+)
 
 
 class _ContactFacts(EventData):
@@ -312,6 +407,8 @@ class ContactDecided(_ContactFacts):
     wishes_and_feelings_recorded: bool = Field(
         description="Whether the child's wishes and feelings are recorded in the contact."
     )
+    sequence: int = _SEQUENCE
+    correction: CorrectionNote | None = _CORRECTION_NOTE
 
 
 @event(
@@ -347,6 +444,8 @@ class VistRecorded(EventData):
         ge=0, description="Calendar days from the incident's date to the submission's date."
     )
     delay_hours: float = Field(ge=0, description="Hours from the incident to submission.")
+    sequence: int = _SEQUENCE
+    correction: CorrectionNote | None = _CORRECTION_NOTE
 
 
 @event(
@@ -355,17 +454,45 @@ class VistRecorded(EventData):
     direction="canonical",
     topic="intake_events",
     summary="A school was notified under Operation Encompass; on time when before the start "
-    "of the next school day after the incident.",
+    "of the next school session after police attended (the partnership's school calendar: "
+    "weekends, bank holidays, school holidays and INSET days are not school days).",
 )
 class EncompassNotified(EventData):
     """An Operation Encompass notification and whether it was on time."""
 
     contact_id: ContactId
     incident_at: Time = Field(description="When the domestic abuse incident happened.")
+    attended_at: Time = Field(description="When police attended (the clock's start).")
     notified_at: Time = Field(description="When the school was notified.")
-    deadline: Time = Field(description="Start of the next school day after the incident.")
+    deadline: Time = Field(description="Start of the next school session after police attended.")
     on_time: bool = Field(description="Notified before the deadline.")
     hours_after_incident: float = Field(ge=0, description="Hours from incident to notice.")
+    incident_recorded: bool = Field(
+        description="The police incident record is known (`encompass due`): incident and "
+        "attendance times are taken from it."
+    )
+    sequence: int = _SEQUENCE
+    correction: CorrectionNote | None = _CORRECTION_NOTE
+
+
+@event(
+    ENCOMPASS_DUE,
+    service="intake",
+    direction="canonical",
+    topic="intake_events",
+    summary="Police attended a domestic abuse incident with a child present: the child's "
+    "school is to be told by `deadline` (Operation Encompass). Counted against notifications, "
+    "so an incident never notified shows.",
+)
+class EncompassDue(EventData):
+    """An Operation Encompass notification that is due."""
+
+    contact_id: ContactId
+    incident_at: Time = Field(description="When the domestic abuse incident happened.")
+    attended_at: Time = Field(description="When police attended (the clock's start).")
+    deadline: Time = Field(description="Start of the next school session after police attended.")
+    sequence: int = _SEQUENCE
+    correction: CorrectionNote | None = _CORRECTION_NOTE
 
 
 @event(
@@ -384,6 +511,8 @@ class EarlyHelpAllocated(_ContactFacts):
     allocated_at: Time = Field(description="When a family support worker was allocated.")
     wait_days: int = Field(ge=0, description="Calendar days from decision to allocation.")
     wait_working_days: int = Field(ge=0, description="Working days from decision to allocation.")
+    sequence: int = _SEQUENCE
+    correction: CorrectionNote | None = _CORRECTION_NOTE
 
 
 # contracts-ready

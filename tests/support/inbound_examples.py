@@ -40,6 +40,7 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
     i.EARLY_HELP_ALLOCATION_RECORDED: {"contact_id": "c-1", "allocated_at": LATER},
     i.VIST_SUBMITTED: {"contact_id": "c-1", "incident_at": TS, "submitted_at": LATER},
     i.ENCOMPASS_NOTIFICATION_SENT: {"contact_id": "c-1", "incident_at": TS, "notified_at": LATER},
+    i.DA_INCIDENT_ATTENDED: {"contact_id": "c-1", "incident_at": TS, "attended_at": LATER},
     r.OPEN_REQUESTED: {"review_id": "r-1", "kind": "maca", "title": "Audit", "opened_on": DAY},
     r.NOTIFICATION_REPORTED: {"review_id": "r-1", "notified_on": DAY},
     r.RAPID_REVIEW_COMPLETION_REPORTED: {

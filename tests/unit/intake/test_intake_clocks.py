@@ -107,8 +107,8 @@ def test_encompass_after_a_friday_incident_is_due_before_monday_school() -> None
 
 
 def test_encompass_skips_a_bank_holiday_monday() -> None:
-    # Friday 28 Aug 2026, Monday 31 Aug is the summer bank holiday: school is Tuesday.
-    assert encompass_clock(at(2026, 8, 28, 20), at(2026, 9, 1, 8)).deadline == at(2026, 9, 1, 8, 30)
+    # Friday 1 May 2026 (in term), Monday 4 May is the early May bank holiday: school is Tuesday.
+    assert encompass_clock(at(2026, 5, 1, 20), at(2026, 5, 5, 8)).deadline == at(2026, 5, 5, 8, 30)
 
 
 def test_early_help_wait_counts_calendar_and_working_days() -> None:

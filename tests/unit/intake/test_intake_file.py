@@ -131,7 +131,7 @@ def test_recording_the_same_event_again_changes_nothing() -> None:
     assert _record(file, "contact", contact()) is file
 
 
-def test_a_second_decision_is_a_conflict() -> None:
+def test_a_second_decision_without_a_correction_is_a_conflict() -> None:
     file = _record(ContactFile("c-1"), "decision", decision())
     with pytest.raises(Rejected) as caught:
         _record(file, "decision", decision(level=2), event_id="other")
