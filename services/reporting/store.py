@@ -27,6 +27,7 @@ import asyncio
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 import bson
@@ -34,9 +35,17 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.reporting.fact_cache import Counts, FactCache, FactKey
-from services.reporting.facts import KINDS, FactUpdate, resolve, version_field
+from services.reporting.facts import (
+    ACTIONS,
+    KINDS,
+    FactUpdate,
+    action_years,
+    resolve,
+    version_field,
+)
 from services.reporting.metrics import Figures
 from shared.mongo import Document, chunks, find_by_ids, insert_new
+from shared.workdays import LONDON
 
 FACT_PREFIX = "fact_"
 READ_MODELS = ("figures",)
@@ -142,6 +151,8 @@ class ReportingStore:
             for fy in (fields.get("fy"), (doc or {}).get("fy")):
                 if fy:
                     years.add((partnership, str(fy)))
+                    if kind == ACTIONS:  # overdue as at each later period's end too
+                        years.update((partnership, y) for y in action_years(str(fy), _today()))
             after = with_set(doc, _id, fields)
             if doc is None:
                 inserts[kind].append(after)
@@ -229,8 +240,20 @@ class ReportingStore:
                     )
                     docs.update([((kind, d["_id"]), d) async for d in cursor])
                 self.cache.put(year, docs.items(), others)
-            return _by_kind(docs)
-        return _by_kind(cached.docs)
+            return await self._with_earlier_actions(partnership, fy, _by_kind(docs))
+        return await self._with_earlier_actions(partnership, fy, _by_kind(cached.docs))
+
+    async def _with_earlier_actions(
+        self, partnership: str, fy: str, facts: dict[str, list[Document]]
+    ) -> dict[str, list[Document]]:
+        """The year's facts with the actions planned in earlier years: an action counts as
+        overdue as at the end of every period until it is complete (`metrics`). Read afresh
+        each time (a few hundred documents at most), so the cache keeps its one-year rule."""
+        cursor = self.db[FACT_PREFIX + ACTIONS].find(
+            {"partnership": partnership, "fy": {"$lt": fy}}
+        )
+        facts[ACTIONS] = [*facts[ACTIONS], *[resolve(d) async for d in cursor]]
+        return facts
 
     async def facts_removed(self, partnership: str, years: Iterable[tuple[str, str]]) -> None:
         """Facts of `partnership` were deleted (an erasure): the years are owed a
@@ -346,6 +369,10 @@ class ReportingStore:
 
     async def all_statuses(self) -> list[Document]:
         return [d async for d in self.statuses.find({})]
+
+
+def _today() -> date:
+    return datetime.now(LONDON).date()
 
 
 def _by_kind(docs: Mapping[FactKey, Document]) -> dict[str, list[Document]]:
