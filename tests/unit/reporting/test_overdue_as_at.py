@@ -16,6 +16,7 @@ from services.reporting import facts
 from services.reporting.metrics import Figures, compute_year, period_bounds
 from services.reporting.publication import TABLES, _record, publish
 from services.reporting.targets import DEFAULT_TARGETS, Rag
+from services.reporting.web.sheets import sections
 from shared.contracts import reviews
 from shared.events import Envelope, new_event
 from tests.integration.reporting import reporting_events as ev
@@ -211,3 +212,10 @@ def test_rapid_reviews_by_theme_total_counts_reviews_not_theme_mentions() -> Non
     assert table["theme_mentions"] == sum(table["rows"].values()) == 10
     # published: every row is 1 or 2 and hidden; the reviews' total alone says nothing more
     assert TABLES["rapid-reviews-by-theme"](fig, True)["total"] == 6
+
+
+def test_the_theme_sheet_shows_reviews_as_its_total_and_the_mentions_beside() -> None:
+    """The website's and spreadsheet's view of the table: 'Total' is the reviews."""
+    table = {"rows": {"neglect": 2, "mental-health": 1}, "total": 2, "theme_mentions": 3}
+    [section] = sections("rapid-reviews-by-theme", table)
+    assert section.rows[-2:] == [("Total", [2]), ("Theme mentions", [3])]
