@@ -239,8 +239,7 @@ class ReportingStore:
                         {"partnership": partnership, "fy": fy}
                     )
                     docs.update([((kind, d["_id"]), d) async for d in cursor])
-                if docs:  # a year with only earlier years' actions: nothing worth keeping
-                    self.cache.put(year, docs.items(), others)
+                self.cache.put(year, docs.items(), others)
             return await self._with_earlier_actions(partnership, fy, _by_kind(docs))
         return await self._with_earlier_actions(partnership, fy, _by_kind(cached.docs))
 
