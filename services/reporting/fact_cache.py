@@ -53,13 +53,7 @@ class FactCache:
         self._years[year] = CachedYear(dict(docs), dict(others))
         self._years.move_to_end(year)
         while len(self._years) > self.max_years:
-            # Empty years first (a year holding only earlier years' actions, which are read
-            # afresh anyway): cheap to read again, unlike a big year they would push out.
-            empty = next((y for y, c in self._years.items() if not c.docs), None)
-            if empty is not None:
-                del self._years[empty]
-            else:
-                self._years.popitem(last=False)
+            self._years.popitem(last=False)
 
     def written(self, partnership: str, docs: Mapping[FactKey, Document]) -> None:
         """This process wrote these documents (whole, as stored) for `partnership`: each

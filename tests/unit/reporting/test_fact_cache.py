@@ -50,14 +50,3 @@ def test_with_set_is_what_an_upsert_with_set_leaves() -> None:
     }
     assert found["_versions"] == {"g": {"o1": {"s": 1}}}  # the document read is left alone
     assert with_set(None, "b", {"a.b": 1}) == {"_id": "b", "a": {"b": 1}}
-
-
-def test_empty_years_go_before_a_big_year() -> None:
-    """The years an old open action reaches (overdue as at each later period's end) hold no
-    facts of their own: they must not push a big year out of the cache."""
-    cache = FactCache(max_years=2)
-    cache.put(("p", "2020-21"), [(("contacts", "p|c1"), {"fy": "2020-21"})], {})
-    for fy in ("2021-22", "2022-23", "2023-24"):
-        cache.put(("p", fy), [], {})
-    assert cache.get(("p", "2020-21"), {}) is not None
-    assert len(cache) == 2
