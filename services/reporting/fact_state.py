@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from services.reporting.facts import KINDS, VERSIONS, FactUpdate, resolve
+from services.reporting.facts import ACTIONS, KINDS, VERSIONS, FactUpdate, action_years, resolve
 from shared.mongo import Document
 
 FactKey = tuple[str, str]  # (kind, natural id), within one partnership
@@ -63,9 +64,11 @@ class FactState:
         self.generation = generation
         self.loaded = False
 
-    def apply(self, updates: Iterable[Stored]) -> set[YearKey]:
-        """Fold stored updates in; returns the (partnership, year) pairs whose facts changed
-        (both years when a fact moves from one to another)."""
+    def apply(self, updates: Iterable[Stored], today: date | None = None) -> set[YearKey]:
+        """Fold stored updates in; returns the (partnership, year) pairs whose figures the
+        change may move: both years when a fact moves from one to another, and for an action
+        every year from its own to `today`'s (it counts as overdue as at each later period's
+        end, see `facts.action_years`)."""
         touched: set[YearKey] = set()
         for u in updates:
             kind, partnership, key = u["k"], u["p"], u["i"]
@@ -85,9 +88,10 @@ class FactState:
                 self._years[(partnership, str(before))].discard(fact)
             if after is not None:
                 self._years[(partnership, str(after))].add(fact)
-                touched.add((partnership, str(after)))
-            if before is not None:
-                touched.add((partnership, str(before)))
+            for fy in {before, after} - {None}:
+                touched.add((partnership, str(fy)))
+                if kind == ACTIONS and today is not None:
+                    touched.update((partnership, y) for y in action_years(str(fy), today))
         return touched
 
     def remove(self, partnership: str, facts: Iterable[FactKey]) -> set[YearKey]:
@@ -111,11 +115,21 @@ class FactState:
         return self.positions.get(stream)
 
     def year(self, partnership: str, fy: str) -> dict[str, list[Document]]:
-        """The year's facts by kind, each with its versioned groups resolved."""
+        """The year's facts by kind, each with its versioned groups resolved, with the actions
+        planned in earlier years too: an action counts as overdue as at the end of every
+        period until it is complete (`metrics`)."""
         out: dict[str, list[Document]] = {kind: [] for kind in KINDS}
         docs = self._docs.get(partnership, {})
         for fact in self._years.get((partnership, fy), ()):
             out[fact[0]].append(resolve(docs[fact]))
+        earlier = (
+            fact
+            for (p, year), facts in self._years.items()
+            if p == partnership and year < fy
+            for fact in facts
+            if fact[0] == ACTIONS
+        )
+        out[ACTIONS].extend(resolve(docs[fact]) for fact in earlier)
         return out
 
     def forbid(self, partnership: str, kinds: Sequence[str], keys: Iterable[str]) -> set[YearKey]:

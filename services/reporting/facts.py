@@ -329,6 +329,18 @@ def _action_state(d: Any) -> dict[str, Any]:
     }
 
 
+def action_years(fy: str | None, today: date) -> list[str]:
+    """The financial years whose figures a change to an action placed in `fy` may change: its
+    own and every later one up to today's. An action counts as overdue in the periods in
+    which it is overdue (as at each one's end), not only the one it was planned in, so a late
+    completion or a new target date changes every year since (issue 15: "the Child X plan's
+    six overdue actions sit in an old year while the current year's scorecard stays green")."""
+    if not fy:
+        return []
+    first, last = int(fy[:4]), int(periods_of(today).financial_year[:4])
+    return [fy, *(f"{y}-{(y + 1) % 100:02d}" for y in range(first + 1, last + 1))]
+
+
 def _action(d: Any, fields: dict[str, Any], order: str) -> FactUpdate:
     base = {"review_id": d.review_id, "kind": str(d.kind), "action_id": d.action_id}
     return FactUpdate(
@@ -338,7 +350,8 @@ def _action(d: Any, fields: dict[str, Any], order: str) -> FactUpdate:
 
 @maps(reviews.ACTION_PLANNED, reviews.ActionPlanned)
 def _action_planned(e: Envelope, d: reviews.ActionPlanned) -> list[FactUpdate]:
-    # An action counts in the period it was planned in.
+    # An action is placed in the year it was planned in; it also counts, as overdue or by
+    # RAG, as at the end of every later period until it is complete (see `action_years`).
     fields = {"planned_on": _day(d.planned_on), **placed(d.planned_on)}
     return [_action(d, fields, _day_order(d.planned_on, 0, e.id))]
 
@@ -455,6 +468,9 @@ def _workforce(e: Envelope, d: training.WorkforceReported) -> list[FactUpdate]:
 
 
 VERSIONS = "_versions"
+# An action's states, oldest first, as (order, fields): `resolve` keeps them so figures can
+# take the state as at each period's end (the order starts with the state's day).
+STATE_HISTORY = "_state_history"
 
 
 def version_field(v: Versioned) -> str:
@@ -473,6 +489,8 @@ def resolve(doc: dict[str, Any]) -> dict[str, Any]:
     for group in versions.values():
         if group:
             out.update(group[max(group)])
+    if versions.get("state"):
+        out[STATE_HISTORY] = sorted(versions["state"].items())
     return out
 
 

@@ -6,18 +6,24 @@ A figure is a number or None (nothing to measure: a rate with no denominator). B
 counts by a code (source, sector, outcome, theme, organisation...), nested for two-way tables.
 Each entity counts in the period of its anchor date (a contact: its receipt; a VIST or an
 Encompass notice: the incident; a review: its notification; an enrolment: its start).
+Overdue actions and the tracker's RAG are the exception: they count in the period in which
+they are, as at its end (as at today for the period under way), see `_tracker_as_at`.
 """
 
 from __future__ import annotations
 
+import calendar
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.reporting import facts as f
-from services.reporting.periods import periods_in_year
+from services.reporting.periods import kind_of, periods_in_year
+from shared.action_tracker import action_rag, is_complete, is_overdue
+from shared.workdays import LONDON
 
 Value = float | int | None
 Doc = Mapping[str, Any]
@@ -166,6 +172,7 @@ def _recommendation(p: _Period, r: Doc) -> None:
 
 
 def _action(p: _Period, a: Doc) -> None:
+    """Actions planned in the period, by their status now (overdue ones: `_tracker_as_at`)."""
     status = a.get("status")
     owner = a.get("owner_role")
     p.count("actions")
@@ -173,15 +180,67 @@ def _action(p: _Period, a: Doc) -> None:
     p.breakdown("actions_by_status", status)
     p.breakdown2("actions_by_review_status", a.get("review_id"), status)
     p.breakdown2("actions_by_owner_status", owner, status)
-    overdue = (
-        status != "complete"
-        and a.get("overdue_for_target") is not None
-        and a.get("overdue_for_target") == a.get("target_date")
-    )
-    if overdue:
-        p.count("actions_overdue")
-        p.breakdown("overdue_actions_by_owner", owner)
-        p.breakdown("overdue_actions_by_agency", a.get("owner_agency"))
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """The first and last day of a financial year, quarter or month."""
+    kind = kind_of(period)
+    if kind == "month":
+        first = date(int(period[:4]), int(period[5:7]), 1)
+        months = 1
+    else:
+        start = int(period[:4])
+        quarter = int(period[-1]) if kind == "quarter" else 1
+        month = 4 + 3 * (quarter - 1)
+        first = date(start + (month > 12), (month - 1) % 12 + 1, 1)
+        months = 3 if kind == "quarter" else 12
+    last_month = first.month + months - 1
+    year, month = first.year + (last_month - 1) // 12, (last_month - 1) % 12 + 1
+    return first, date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def action_state_as_at(a: Doc, day: date) -> Mapping[str, Any] | None:
+    """The action's state (status, target date, owner) at the end of `day`: the newest state
+    dated on or before it; None before the action was planned."""
+    state = None
+    for order, fields in a.get(f.STATE_HISTORY) or ():
+        if order[:10] <= day.isoformat():
+            state = fields
+    return state
+
+
+def _tracker_as_at(period: str, p: _Period, actions: Iterable[Doc], today: date) -> None:
+    """The tracker as at the period's end (as at `today` for the period under way; nothing for
+    a period not yet begun): every action planned by then and not complete before the period
+    began, by its RAG then; overdue ones by owner and agency.
+
+    Issue 15: overdue actions are "counted in the period in which they are overdue (as at
+    each period's end ... and 'now' for the current period), not the period the action was
+    planned". Scrutineer (seeds/000): the tracker "had not progressed as quickly as intended"."""
+    first, last = period_bounds(period)
+    if first > today:
+        return
+    as_at = min(last, today)
+    for a in actions:
+        state = action_state_as_at(a, as_at)
+        if state is None:
+            continue
+        before = action_state_as_at(a, first - timedelta(days=1))
+        if before is not None and is_complete(before.get("status", "")):
+            continue  # done before the period: off its tracker
+        status, target = state.get("status", ""), _day(state.get("target_date"))
+        rag = action_rag(status, target, as_at).value
+        p.count("actions_on_tracker")
+        p.breakdown("actions_by_rag", rag)
+        p.breakdown2("actions_by_review_rag", a.get("review_id"), rag)
+        if is_overdue(status, target, as_at):
+            p.count("actions_overdue")
+            p.breakdown("overdue_actions_by_owner", state.get("owner_role"))
+            p.breakdown("overdue_actions_by_agency", state.get("owner_agency"))
 
 
 def _escalation(p: _Period, e: Doc) -> None:
@@ -262,6 +321,7 @@ COUNTS = (
     "actions",
     "actions_complete",
     "actions_overdue",
+    "actions_on_tracker",
     "escalations_raised",
     "escalations_resolved",
     "learners_registered",
@@ -277,7 +337,10 @@ COUNTS = (
 
 # rate -> (numerator, denominator); also what disclosure control checks for small counts
 RATES: dict[str, tuple[str, str]] = {
-    "conversion_rate": ("referrals", "contacts_decided"),
+    # Scrutineer (seeds/000): "a significant number of contacts to the MASH do not result in
+    # conversion to social care referrals": contacts that became referrals out of all
+    # contacts received, decided or not.
+    "conversion_rate": ("referrals", "contacts_received"),
     "decisions_within_target_rate": ("decisions_within_target", "contacts_decided"),
     "wishes_and_feelings_rate": ("contacts_with_wishes_recorded", "contacts_with_wishes_known"),
     "vist_same_day_rate": ("vists_same_day", "vists"),
@@ -358,9 +421,14 @@ def _finish(p: _Period) -> Figures:
     return Figures(values, breakdowns)
 
 
-def compute_year(fy: str, facts: Mapping[str, Iterable[Doc]]) -> dict[str, Figures]:
+def compute_year(
+    fy: str, facts: Mapping[str, Iterable[Doc]], *, today: date | None = None
+) -> dict[str, Figures]:
     """Figures for the financial year `fy`, its quarters and months, from its fact documents
-    (by kind). Every period of the year is present, with zero counts where nothing happened."""
+    (by kind; actions of earlier years too, for the tracker as at each period's end).
+    Every period of the year is present, with zero counts where nothing happened. `today`
+    (default: today in London) is the day the period under way is taken as at."""
+    today = today or datetime.now(LONDON).date()
     periods = {period: _Period() for period in periods_in_year(fy)}
     workforce = _workforce(facts.get(f.WORKFORCE, ()), fy)
     for kind, docs in facts.items():
@@ -373,6 +441,9 @@ def compute_year(fy: str, facts: Mapping[str, Iterable[Doc]]) -> dict[str, Figur
             for period in (doc["fy"], doc.get("quarter"), doc.get("month")):
                 if period in periods:
                     contribute(periods[period], doc)
+    actions = [a for a in facts.get(f.ACTIONS, ()) if str(a.get("fy") or "") <= fy]
+    for period, acc in periods.items():
+        _tracker_as_at(period, acc, actions, today)
     for acc in periods.values():
         _representation(acc, workforce)
     return {period: _finish(acc) for period, acc in periods.items()}

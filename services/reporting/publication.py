@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from services.reporting.metrics import AVERAGES, COUNTS, RATES, Figures, Value
 from services.reporting.periods import kind_of
 from shared import disclosure
+from shared.action_tracker import ActionRag
 from shared.codes import ActionStatus, AgeBand, ContactSource, Organisation, Theme, TrainingFormat
 from shared.disclosure import Key, Line
 from shared.rejections import Rejected
@@ -51,6 +52,10 @@ SAME_AS_SCORECARD: dict[Key, str] = {
     ("actions_by_owner_status", TOTAL, TOTAL): "actions",
     ("actions_by_review_status", TOTAL, "complete"): "actions_complete",
     ("overdue_actions_by_owner", TOTAL): "actions_overdue",
+    ("actions_by_rag", TOTAL): "actions_on_tracker",
+    ("actions_by_rag", "red"): "actions_overdue",  # red is overdue (shared.action_tracker)
+    ("actions_by_review_rag", TOTAL, TOTAL): "actions_on_tracker",
+    ("rapid_reviews_by_theme", "reviews"): "rapid_reviews",
 }
 # Sums among the scorecard's own counts.
 SCORECARD_SUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -153,8 +158,9 @@ def two_way(
 
 
 def contacts_by_source(fig: Figures, cells: Cells) -> dict[str, Any]:
-    """Contacts, decisions and referrals by source, with the conversion rate (scrutineer and
-    Ofsted: many contacts from health and police do not convert)."""
+    """Contacts, decisions and referrals by source, with the conversion rate: referrals out
+    of all contacts received (scrutineer and Ofsted: many contacts from health and police
+    do not convert; the same definition as the scorecard's `conversion_rate`)."""
     codes = [s.value for s in ContactSource]
     b = fig.breakdowns
     contacts = one_way(cells, ("contacts_by_source",), b.get("contacts_by_source", {}), codes)
@@ -166,7 +172,7 @@ def contacts_by_source(fig: Figures, cells: Cells) -> dict[str, Any]:
             "decided": decided["rows"].get(code, 0),
             "referrals": referrals["rows"].get(code, 0),
             "conversion_rate": disclosure.rate(
-                referrals["rows"].get(code, 0), decided["rows"].get(code, 0)
+                referrals["rows"].get(code, 0), contacts["rows"][code]
             ),
         }
         for code in contacts["rows"]
@@ -178,7 +184,7 @@ def contacts_by_source(fig: Figures, cells: Cells) -> dict[str, Any]:
             "contacts": contacts["total"],
             "decided": decided["total"],
             "referrals": referrals["total"],
-            "conversion_rate": disclosure.rate(referrals["total"], decided["total"]),
+            "conversion_rate": disclosure.rate(referrals["total"], contacts["total"]),
         },
     }
 
@@ -192,12 +198,20 @@ def contacts_by_sector(fig: Figures, cells: Cells) -> dict[str, Any]:
 
 
 def rapid_reviews_by_theme(fig: Figures, cells: Cells) -> dict[str, Any]:
-    return one_way(
-        cells,
-        ("rapid_reviews_by_theme",),
-        fig.breakdowns.get("rapid_reviews_by_theme", {}),
-        [t.value for t in Theme],
-    )
+    """Rapid reviews with each theme. A review may have several themes, so the rows add up
+    to theme mentions (`theme_mentions`); `total` counts the reviews (issue 15: the total
+    counted mentions, 10, rather than the 6 reviews)."""
+    name = "rapid_reviews_by_theme"
+    mentions = one_way(cells, (name,), fig.breakdowns.get(name, {}), [t.value for t in Theme])
+    reviews = fig.values.get("rapid_reviews")
+    count = int(reviews) if isinstance(reviews, int) else 0
+    # reviews = mentions when every review has exactly one theme (a line only then: `_holds`)
+    cells.line((name, "reviews"), [(name, TOTAL)])
+    return {
+        "rows": mentions["rows"],
+        "total": cells.cell((name, "reviews"), count),
+        "theme_mentions": mentions["total"],
+    }
 
 
 def rapid_reviews_by_age_band(fig: Figures, cells: Cells) -> dict[str, Any]:
@@ -319,13 +333,23 @@ def action_tracker(fig: Figures, cells: Cells) -> dict[str, Any]:
         review: disclosure.rate(row.get("complete", 0), by_review["row_totals"][review])
         for review, row in by_review["rows"].items()
     }
+    rags = [r.value for r in ActionRag]
+    by_review_rag = two_way(
+        cells, "actions_by_review_rag", b.get("actions_by_review_rag", {}), [], rags
+    )
+    for rag in [*by_review_rag["column_totals"], TOTAL]:  # the same actions by RAG
+        cells.line(("actions_by_rag", rag), [("actions_by_review_rag", TOTAL, rag)])
     return {
         "by_review": by_review,
         "by_owner": by_owner,
         "completion_by_review": completion,
+        # as at the period's end (today for the period under way), with every action on the
+        # tracker then (see metrics._tracker_as_at)
         "overdue_by_owner": one_way(
             cells, ("overdue_actions_by_owner",), b.get("overdue_actions_by_owner", {}), []
         ),
+        "by_rag": one_way(cells, ("actions_by_rag",), b.get("actions_by_rag", {}), rags),
+        "by_review_rag": by_review_rag,
     }
 
 
@@ -394,6 +418,7 @@ def _period_lines(figures: Mapping[str, Figures], values: Mapping[Key, int]) -> 
         cells_of[key[0]].add(key[1:])
     rests = sorted({rest for keys in cells_of.values() for rest in keys})
     for fy in by_kind["year"]:
+        yield from _as_at_lines(fy, quarters, figures, rests)
         for q in quarters:
             first = int(fy[:4]) * 12 + 3 + (int(q[-1]) - 1) * 3  # April = month 4
             in_quarter = [
@@ -403,6 +428,42 @@ def _period_lines(figures: Mapping[str, Figures], values: Mapping[Key, int]) -> 
                 yield Line((q, *rest), tuple((m, *rest) for m in in_quarter if m in figures))
         for rest in rests:
             yield Line((fy, *rest), tuple((q, *rest) for q in quarters))
+
+
+# Counts taken as at a period's end (metrics._tracker_as_at): a year's is not the sum of its
+# quarters' but, for overdue actions, equal to its last quarter's and that to its last
+# month's, and a reader who knows the definition knows it.
+AS_AT = frozenset(
+    {
+        "actions_overdue",
+        "actions_on_tracker",
+        "overdue_actions_by_owner",
+        "actions_by_rag",
+        "actions_by_review_rag",
+    }
+)
+
+
+def _as_at_lines(
+    fy: str, quarters: Sequence[str], figures: Mapping[str, Figures], rests: Sequence[Key]
+) -> Iterable[Line]:
+    last_quarter = f"{fy}-Q4"
+    chain = [(fy, last_quarter)] if last_quarter in quarters else []
+    for q in quarters:
+        last = period_last_month(q)
+        if last in figures:
+            chain.append((q, last))
+    for rest in rests:
+        if rest[0] in AS_AT or (rest[0] == SCORECARD and rest[1] in AS_AT):
+            for whole, end in chain:
+                yield Line((whole, *rest), ((end, *rest),))
+
+
+def period_last_month(quarter: str) -> str:
+    """The last month of a quarter (`2020-21-Q4` -> `2021-03`)."""
+    start, q = int(quarter[:4]), int(quarter[-1])
+    month = 3 + 3 * q  # 6, 9, 12, 15
+    return f"{start + (month > 12):04d}-{(month - 1) % 12 + 1:02d}"
 
 
 def _holds(values: Mapping[Key, int], line: Line) -> bool:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -38,6 +39,7 @@ from shared.mongo import create_client
 from shared.rejections import Rejected
 from shared.settings import ServiceSettings
 from shared.topics import Topics
+from shared.workdays import LONDON
 
 Progress = Callable[[int, int], None]
 
@@ -143,6 +145,7 @@ async def rebuild(
         store = ReportingStore(client[settings.database_name()])
         erased = await erased_contacts(store.db)  # tombstones survive the drop
         state = FactState()
+        today = datetime.now(LONDON).date()
 
         for tp in partitions:
             consumer.seek(tp, begin[tp])
@@ -161,7 +164,7 @@ async def rebuild(
                         items.append(decode_canonical(record.value))
                     except Rejected:
                         unusable += 1
-            touched |= state.apply(stored(p, u) for p, u in fact_updates(items, erased))
+            touched |= state.apply((stored(p, u) for p, u in fact_updates(items, erased)), today)
             for tp in list(remaining):
                 if await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)

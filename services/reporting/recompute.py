@@ -21,17 +21,19 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from services.reporting import domain
 from services.reporting.gauges import DomainGauges
 from services.reporting.metrics import Figures, compute_year
+from services.reporting.periods import financial_year_of
 from services.reporting.publication import Publication, publish
 from services.reporting.store import ReportingStore, doc_id
 from services.reporting.targets import Rag, Target
 from shared.consumer import is_transient
 from shared.contracts.reporting import SNAPSHOT, SOURCE, STATUS_CHANGED
 from shared.events import Envelope, new_event
+from shared.workdays import LONDON
 
 log = logging.getLogger(__name__)
 _SPACING = 2.0  # pause after a recomputation, as a multiple of its duration
@@ -79,6 +81,16 @@ class Reporter:
         self._unpublished: dict[tuple[str, str], dict[str, Figures]] = {}
         self._publish_wake = asyncio.Event()
         self._failures_logged: set[tuple[str, str, str, str]] = set()
+        self._day: date | None = None  # the London day of the last periodic run
+
+    def new_day(self, today: date, known: Iterable[tuple[str, str]]) -> None:
+        """A new day in London: the period under way is taken as at today (overdue actions,
+        the tracker's RAG), so each partnership's current year is recomputed, and a new
+        financial year gets its figures without waiting for an event."""
+        if self._day is not None and today != self._day:
+            fy = financial_year_of(today)
+            self.touched({(partnership, fy) for partnership, _ in known})
+        self._day = today
 
     def touched(self, years: Iterable[tuple[str, str]]) -> None:
         years = set(years)
@@ -162,6 +174,7 @@ class Reporter:
         """Background job: re-send every year's snapshot for late subscribers."""
         while True:
             await asyncio.sleep(interval_s)
+            self.new_day(datetime.now(LONDON).date(), await self.store.years())
             for partnership, fy in await self.store.years():
                 await self._refresh_guarded(partnership, fy, recompute=False, force_snapshot=True)
 

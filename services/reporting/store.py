@@ -33,6 +33,7 @@ import uuid
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import bson
@@ -43,6 +44,7 @@ from services.reporting import facts
 from services.reporting.fact_state import FactState, Stored
 from services.reporting.metrics import Figures
 from shared.mongo import Document, chunks, insert_new
+from shared.workdays import LONDON
 
 FACT_LOG = "fact_log"
 FACT_META = "fact_meta"
@@ -162,8 +164,9 @@ class ReportingStore:
             if entries:
                 # Duplicates (the same records written before) are skipped: same facts.
                 await insert_new(self.log, entries)
+            today = datetime.now(LONDON).date()
             for entry in entries:
-                years |= self.state.apply(entry["updates"])
+                years |= self.state.apply(entry["updates"], today)
             for b in batches:
                 self.state.advance(b.stream, b.next)
             await self._mark_pending(years)

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from shared import action_tracker
 from shared.codes import ActionStatus, AgeBand, Agreement, NotAgreedReason, ReviewKind, Theme
 from shared.contracts import EventData
 from shared.contracts import reviews as c
@@ -530,11 +531,9 @@ def update_action(review: Review, cmd: c.UpdateAction) -> Outcome:
 
 
 def is_overdue(action: Action, today: date) -> bool:
-    return (
-        action.status is not ActionStatus.COMPLETE
-        and action.target_date is not None
-        and action.target_date < today
-    )
+    """Past its target date and not complete (the rule reporting applies as at each period's
+    end: `shared.action_tracker`)."""
+    return action_tracker.is_overdue(action.status, action.target_date, today)
 
 
 def overdue_actions(review: Review, today: date) -> list[c.ActionOverdue]:

@@ -11,7 +11,9 @@ class ReviewsSettings(ServiceSettings):
     service_name: str = "reviews"
     http_port: int = 8002
     sweep_interval_s: float = Field(
-        default=3600.0,
+        # Breaches and overdue actions visible within a minute (issue 15): a sweep every 30 s
+        # plus reporting's recomputation (about a second) stays well inside it.
+        default=30.0,
         ge=0,
         description="seconds between overdue-action and statutory-clock sweeps (0: no sweeps)",
     )

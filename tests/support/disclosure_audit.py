@@ -72,7 +72,10 @@ def _contacts_by_sector(p: str, t: Mapping[str, Any]) -> Iterator[Sum]:
 
 
 def _themes(p: str, t: Mapping[str, Any]) -> Iterator[Sum]:
-    yield from _one_way((p, "rapid-reviews-by-theme"), t)
+    v = (p, "rapid-reviews-by-theme")
+    yield (*v, "theme_mentions"), tuple((*v, "rows", k) for k in t["rows"])
+    yield _same(_sc(p, "rapid_reviews"), (*v, "total"))
+    yield _same((*v, "total"), (*v, "theme_mentions"))  # when each review has one theme
 
 
 def _age_bands(p: str, t: Mapping[str, Any]) -> Iterator[Sum]:
@@ -123,6 +126,12 @@ def _actions(p: str, t: Mapping[str, Any]) -> Iterator[Sum]:
     yield _same(_sc(p, "actions"), (*v, "by_owner", "total"))
     yield _same(_sc(p, "actions_complete"), (*v, "by_review", "column_totals", "complete"))
     yield _same(_sc(p, "actions_overdue"), (*v, "overdue_by_owner", "total"))
+    yield from _one_way((*v, "by_rag"), t["by_rag"])
+    yield from _two_way((*v, "by_review_rag"), t["by_review_rag"])
+    yield _same(_sc(p, "actions_on_tracker"), (*v, "by_rag", "total"))
+    yield _same(_sc(p, "actions_overdue"), (*v, "by_rag", "rows", "red"))
+    for rag in t["by_review_rag"]["column_totals"]:
+        yield _same((*v, "by_rag", "rows", rag), (*v, "by_review_rag", "column_totals", rag))
 
 
 SUMS: dict[str, Callable[[str, Mapping[str, Any]], Iterator[Sum]]] = {
@@ -192,7 +201,18 @@ def views(fy: str, figures: Mapping[str, Figures], publication: Publication) -> 
                 continue  # months without tables: their cells are unknown, not zero
             sums.append(((q, *rest), tuple((m, *rest) for m in months[3 * i : 3 * i + 3])))
         sums.append(((fy, *rest), tuple((q, *rest) for q in quarters)))
+        if _as_at(rest):  # taken as at the period's end: the year's is its last quarter's
+            ends = [(fy, quarters[-1])] if quarters else []
+            ends += [
+                (q, months[3 * i + 2]) for i, q in enumerate(quarters) if 3 * i + 2 < len(months)
+            ]
+            sums.extend(((whole, *rest), ((end, *rest),)) for whole, end in ends)
     return Views(shown, true, sums)
+
+
+def _as_at(rest: tuple[str, ...]) -> bool:
+    words = ("actions_overdue", "actions_on_tracker", "overdue_by_owner", "_rag")
+    return any(w in part for part in rest for w in words)
 
 
 def attack(v: Views) -> list[Range]:

@@ -81,8 +81,11 @@ def _is_scalar(value: object) -> bool:
 def _one_way(value: object) -> bool:
     return (
         isinstance(value, Mapping)
-        and set(value) == {"rows", "total"}
+        and {"rows", "total"} <= set(value)
+        and isinstance(value["rows"], Mapping)
         and all(_is_scalar(v) for v in value["rows"].values())
+        # other scalars beside the total (rapid reviews by theme: its theme mentions)
+        and all(_is_scalar(v) for k, v in value.items() if k != "rows")
     )
 
 
@@ -128,6 +131,7 @@ def _add(out: list[Section], table: str, title: str, value: Any, depth: int = 0)
         s = Section(title, "", ["Count"])
         s.rows.extend((row_label(table, k), [v]) for k, v in value["rows"].items())
         s.rows.append(("Total", [value["total"]]))
+        s.rows.extend((humanise(k), [v]) for k, v in value.items() if k not in ("rows", "total"))
         out.append(s)
     elif isinstance(value, Mapping) and all(_is_scalar(v) for v in value.values()):
         s = Section(title, "", ["Value"])

@@ -48,7 +48,7 @@ async def test_review_and_training_tables_and_periodic_snapshots(infra: Infra, r
             v = r.json()["values"] if r.status_code == 200 else {}
             return (
                 v.get("rapid_reviews") == 4
-                and v.get("actions_overdue") == 1
+                and v.get("actions_overdue") == 7  # all due 30 Sept 2020, none complete
                 and (v.get("completions") == 7)
             )
 
@@ -59,6 +59,7 @@ async def test_review_and_training_tables_and_periodic_snapshots(infra: Infra, r
             "domestic-abuse": 1,
             "child-sexual-exploitation": 1,
         }
+        assert (themes["total"], themes["theme_mentions"]) == (4, 5)  # reviews, not mentions
         published = await table("rapid-reviews-by-theme")
         assert published["rows"]["neglect"] == "c"
         assert published["rows"]["vulnerable-babies-nai"] == 0
@@ -67,10 +68,10 @@ async def test_review_and_training_tables_and_periodic_snapshots(infra: Infra, r
 
         tracker = await table("action-tracker", internal=True)
         assert tracker["by_review"]["rows"]["lcspr1"]["not-started"] == 7
-        assert tracker["overdue_by_owner"]["rows"] == {"head-of-service": 1}
-        assert (await table("action-tracker"))["overdue_by_owner"]["rows"] == {
-            "head-of-service": "c"
-        }
+        # as at 31 March 2021: the seven actions due 30 September 2020, none complete
+        assert tracker["overdue_by_owner"]["rows"] == {"head-of-service": 7}
+        assert tracker["by_rag"]["rows"]["red"] == 7
+        assert (await table("action-tracker"))["overdue_by_owner"]["rows"] == {"head-of-service": 7}
 
         training = await table("training-by-organisation-and-format", internal=True)
         assert training["enrolments"]["rows"]["education"]["elearning"] == 8

@@ -85,6 +85,15 @@ async def test_training_reference_fixture_reproduces_the_annual_report_tables(
         cp = courses[ref.CP_VIRTUAL.course_id]
         assert {k: v for k, v in cp["rows"].items() if v} == ref.nonzero(ref.CP_VIRTUAL_INDIVIDUALS)
         assert cp["total"] == 909
+        # "909 practitioners attended the GSCP Virtual multi-agency safeguarding course with
+        # high attendance from the Education and Early Years sector at 544, followed by Health
+        # Trusts at 324 collectively" (seeds/000). The table beside it gives education 439 and
+        # early years 104, 543: one fewer than the sentence, and its rows add up to its 909,
+        # so the fixture follows the table.
+        rows = cp["rows"]
+        assert rows["ccg-gps"] + rows["acute-trust"] + rows["community-health-trust"] == 324
+        assert rows["education"] + rows["early-years"] == 543
+        assert rows["districts"] == 0  # districts 0 in the table
         neglect = courses[ref.NEGLECT_VIRTUAL.course_id]
         assert {k: v for k, v in neglect["rows"].items() if v} == ref.nonzero(
             ref.NEGLECT_VIRTUAL_INDIVIDUALS

@@ -91,15 +91,20 @@ def test_action_tracker_by_review_and_owner() -> None:
 
 
 def test_an_action_back_on_track_after_a_new_target_date_is_not_overdue() -> None:
-    t, later = date(2020, 9, 30), date(2020, 12, 31)
+    """Overdue as at each period's end: overdue at the end of October (due 30 September),
+    back on track from its new target date in November."""
+    t, later = date(2020, 9, 30), date(2021, 6, 30)
     events = [
         ev.action_planned("p", "r", "a1", "other", t),
         ev.action_overdue("p", "r", "a1", "other", t),
-        ev.action_updated("p", "r", "a1", "other", later, "underway", date(2020, 10, 5)),
+        ev.action_updated("p", "r", "a1", "other", later, "underway", date(2020, 11, 5)),
     ]
     for _ in range(5):
         random.shuffle(events)
-        assert _year(events)["2020-21"].values["actions_overdue"] == 0
+        year = _year(events)
+        assert year["2020-10"].values["actions_overdue"] == 1
+        assert year["2020-11"].values["actions_overdue"] == 0
+        assert year["2020-21"].values["actions_overdue"] == 0
 
 
 def test_training_enrolments_completions_and_rate() -> None:
