@@ -246,6 +246,19 @@ def _not_before(
         )
 
 
+def check_acknowledgement_source(data: object, *, trusted: bool) -> None:
+    """Only the partnership's trusted systems (the bare inbound topic, a service-role key) may
+    say when a contact was acknowledged: an agency's contact is acknowledged by intake, at
+    once, so an agency can never back-date its acknowledgement."""
+    if isinstance(data, ContactSubmitted) and data.acknowledged_at is not None and not trusted:
+        raise Rejected(
+            "untrusted-acknowledgement",
+            "acknowledged_at is set by intake when it stores the contact; only the "
+            "partnership's trusted systems may send it (for contacts loaded after the day)",
+            status=403,
+        )
+
+
 def check_times(file: ContactFile, now: datetime, skew: timedelta) -> None:
     """Every time in the file is possible: nothing in the future, nothing before what it
     follows (allowing `skew` for clocks that disagree a little)."""
@@ -254,6 +267,8 @@ def check_times(file: ContactFile, now: datetime, skew: timedelta) -> None:
     allocation = file.early_help.data if file.early_help else None
     if contact:
         _not_future("received_at", contact.received_at, now, skew)
+        if contact.acknowledged_at is not None:
+            _not_future("acknowledged_at", contact.acknowledged_at, now, skew)
     if decision:
         _not_future("decided_at", decision.decided_at, now, skew)
         if contact:
@@ -319,7 +334,9 @@ def record(
 def _with(file: ContactFile, event_id: str, data: Lifecycle, now: datetime) -> ContactFile:
     replace = dataclasses.replace
     if isinstance(data, ContactSubmitted):
-        return replace(file, contact=Recorded(event_id, data, now))
+        # A trusted system's back-loaded contact says when it was acknowledged on the day
+        # (`check_acknowledgement_source` keeps agencies from saying so); otherwise now.
+        return replace(file, contact=Recorded(event_id, data, data.acknowledged_at or now))
     if isinstance(data, DecisionRecorded):
         return replace(file, decision=Recorded(event_id, data, now))
     if isinstance(data, EarlyHelpAllocationRecorded):

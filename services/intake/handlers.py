@@ -186,6 +186,13 @@ def _decode(record: ConsumerRecord[Any, Any]) -> Inbound:
 def setup(runtime: Runtime) -> None:
     metrics_of(runtime)  # registered at build time, so /metrics lists them from the start
 
+    def decode(record: ConsumerRecord[Any, Any]) -> Inbound:
+        item = _decode(record)
+        # The bare inbound topic is the partnership's trusted systems'; agencies have their own.
+        trusted = record.topic == runtime.topics.intake_inbound
+        domain.check_acknowledgement_source(item.data, trusted=trusted)
+        return item
+
     async def handle(batch: list[Delivery[Inbound]]) -> None:
         await ingest(runtime, [d.item for d in batch])
         await runtime.audit_kafka(batch)
@@ -195,7 +202,7 @@ def setup(runtime: Runtime) -> None:
         Subscription(
             topic=runtime.topics.intake_inbound,
             service=runtime.service,
-            decode=_decode,
+            decode=decode,
             handle=handle,
             dead_letters=runtime.dead_letters,
             metrics=runtime.metrics,
