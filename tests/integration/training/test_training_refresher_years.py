@@ -32,6 +32,8 @@ P = "glos"
 COURSE = "el-cp-intro"
 Y1 = datetime(2020, 9, 7, 10, tzinfo=UTC)  # 2020-21
 Y2 = datetime(2021, 9, 6, 10, tzinfo=UTC)  # 2021-22
+LMS = "https://lms.example"
+ACTIVITY = f"{LMS}/course/view.php?id=12"
 YEARS = {"2020-21": ("2020-04-01", "2021-04-01"), "2021-22": ("2021-04-01", "2022-04-01")}
 
 
@@ -48,14 +50,16 @@ def _inbound(n: int, type_: str, data: dict[str, Any], at: datetime) -> Envelope
 
 
 def _platform_events() -> list[Envelope]:
-    """Learner r-1 completes the course in each year; r-2 only in the first; r-3 starts it in
-    the second year without finishing (5 enrolments, 3 completions over two years)."""
+    """Learner r-1 completes the course in each year (the second time over xAPI, see
+    `XAPI_COMPLETION`); r-2 only in the first; r-3 starts it in the second year without
+    finishing (4 enrolments, 3 completions over two years)."""
     course = {
         "course_id": COURSE,
         "title": "Introduction to child protection",
         "theme": "child-protection",
         "format": "elearning",
         "multi_agency": True,
+        "activity_id": ACTIVITY,
     }
     events = [_inbound(0, COURSE_UPSERTED, course, Y1)]
     for i, learner in enumerate(("r-1", "r-2", "r-3"), start=1):
@@ -82,12 +86,21 @@ def _platform_events() -> list[Envelope]:
         complete(11, "r-1", Y1 + day),
         enrol(12, "r-2", Y1),
         complete(13, "r-2", Y1 + 2 * day),
-        # The next year: r-1 refreshes the course, r-3 starts it.
+        # The next year: r-1 refreshes the course (and completes it over xAPI), r-3 starts it.
         enrol(20, "r-1", Y2),
-        complete(21, "r-1", Y2 + day),
         enrol(22, "r-3", Y2),
     ]
     return events
+
+
+# r-1's refresher completed, as the learning platform's xAPI statement (Moodle's shape).
+XAPI_COMPLETION = {
+    "id": "6f1c2a4e-8d3b-4c55-9a0e-2b7d9e1f3a61",
+    "actor": {"objectType": "Agent", "account": {"homePage": LMS, "name": "r-1"}},
+    "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"en": "completed"}},
+    "object": {"objectType": "Activity", "id": ACTIVITY},
+    "timestamp": (Y2 + timedelta(days=1)).isoformat(),
+}
 
 
 @pytest.mark.timeout(300)
@@ -105,6 +118,15 @@ async def test_a_refresher_next_year_is_a_new_enrolment_and_completion_in_both_s
         events = _platform_events()
         # One key: the platform's events stay in order.
         await produce(bootstrap, training.topics.training_inbound, *events, key=b"platform")
+
+        async def refresher_started() -> bool:
+            r = await training.http.get("/learners/r-1", params={"partnership": P})
+            return r.status_code == 200 and len(r.json()["enrolments"]) == 2
+
+        await eventually(refresher_started, timeout=60)
+        # The completion attaches to the open (latest uncompleted) enrolment: the refresher.
+        posted = await training.http.post("/xapi/statements", json=XAPI_COMPLETION)
+        assert posted.status_code == 200, posted.text
 
         expected = {"2020-21": (2, 2), "2021-22": (2, 1)}  # (enrolments, completions)
 
@@ -132,9 +154,13 @@ async def test_a_refresher_next_year_is_a_new_enrolment_and_completion_in_both_s
             (1, "completed"),
             (2, "completed"),
         ]
+        assert learner["enrolments"][1]["inferred_enrolment"] is False
+        assert learner["enrolments"][1]["statement_id"] == XAPI_COMPLETION["id"]
 
         # Everything delivered again (a producer retry, a replay): nothing changes.
         await produce(bootstrap, training.topics.training_inbound, *events, key=b"platform")
+        again = await training.http.post("/xapi/statements", json=XAPI_COMPLETION)
+        assert again.status_code == 200, again.text
         marker = _inbound(
             99,
             ENROLMENT_RECORDED,
