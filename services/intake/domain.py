@@ -169,6 +169,13 @@ def acknowledgement_seconds(received_at: datetime, acknowledged_at: datetime) ->
     return max(0.0, (acknowledged_at - received_at).total_seconds())
 
 
+def acknowledged_at(contact: Recorded[ContactSubmitted]) -> datetime:
+    """When the contact was acknowledged: when intake stored it, unless one of the
+    partnership's trusted systems loaded it after the day and said when it was acknowledged
+    then (`check_acknowledgement_source` keeps agencies from saying so)."""
+    return contact.data.acknowledged_at or contact.recorded_at
+
+
 # ---------------------------------------------------------------------------------------------
 # The contact file
 
@@ -334,9 +341,7 @@ def record(
 def _with(file: ContactFile, event_id: str, data: Lifecycle, now: datetime) -> ContactFile:
     replace = dataclasses.replace
     if isinstance(data, ContactSubmitted):
-        # A trusted system's back-loaded contact says when it was acknowledged on the day
-        # (`check_acknowledgement_source` keeps agencies from saying so); otherwise now.
-        return replace(file, contact=Recorded(event_id, data, data.acknowledged_at or now))
+        return replace(file, contact=Recorded(event_id, data, now))
     if isinstance(data, DecisionRecorded):
         return replace(file, decision=Recorded(event_id, data, now))
     if isinstance(data, EarlyHelpAllocationRecorded):
@@ -432,7 +437,7 @@ def canonical_events(file: ContactFile) -> list[Outgoing]:
             Outgoing(
                 ACKNOWLEDGED,
                 derived_id(contact.event_id, ACKNOWLEDGED),
-                contact.recorded_at,
+                acknowledged_at(contact),
                 ContactAcknowledged(
                     contact_id=c.contact_id,
                     agency=c.agency,
@@ -440,9 +445,9 @@ def canonical_events(file: ContactFile) -> list[Outgoing]:
                     source=c.source,
                     channel=c.channel,
                     received_at=c.received_at,
-                    acknowledged_at=contact.recorded_at,
+                    acknowledged_at=acknowledged_at(contact),
                     acknowledgement_seconds=acknowledgement_seconds(
-                        c.received_at, contact.recorded_at
+                        c.received_at, acknowledged_at(contact)
                     ),
                 ),
                 frozenset({contact.event_id}),

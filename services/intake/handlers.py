@@ -175,7 +175,7 @@ def _receipt(file: domain.ContactFile, env: Envelope) -> Receipt:
         type=env.type,
         status=file.status,
         acknowledgement_id=derived_id(contact.event_id, ACKNOWLEDGED) if contact else None,
-        acknowledged_at=contact.recorded_at if contact else None,
+        acknowledged_at=domain.acknowledged_at(contact) if contact else None,
     )
 
 
