@@ -108,6 +108,8 @@ def test_learners_recur_and_take_refresher_courses_they_completed_the_year_befor
 
 
 def test_each_year_registers_only_its_new_learners() -> None:
+    """ "By the end March 2021, there were 7,200 registered users on the training portal":
+    registrations count in the year the learner registered, not again when they return."""
     for label in YEARS:
         events, totals = year(label)
         plan = Plan(year=label)
@@ -140,6 +142,8 @@ def test_contacts_say_when_they_were_acknowledged_on_the_day() -> None:
 
 
 def test_years_are_named_as_financial_years_and_run_oldest_first() -> None:
+    """Issue 15: "`--years 2020-21,2021-22,2022-23`": financial years, run in order so each
+    year's refreshers follow the year before."""
     assert years_of("2022-23, 2020-21,2021-22,2020-21") == ["2020-21", "2021-22", "2022-23"]
     for wrong in ("", "2020-22", "2020"):
         with pytest.raises(ValueError):

@@ -127,6 +127,8 @@ def test_a_completion_attaches_to_the_open_enrolment_even_in_the_next_year() -> 
 
 
 def test_an_enrolment_while_one_is_open_is_a_duplicate() -> None:
+    """ "9658 eLearning courses were started": a course already started (open) is not started
+    again by a second enrolment message."""
     past, steps = run(enrolment(Y1), enrolment(Y1 + timedelta(days=4)))
     assert steps[1].outcome is Outcome.DUPLICATE
     assert steps[1].event is None
@@ -161,6 +163,8 @@ def test_a_completion_in_a_later_year_without_an_enrolment_is_an_inferred_refres
 
 
 def test_a_new_enrolment_after_a_withdrawal_is_a_new_occurrence_and_withdrawals_end_it() -> None:
+    """ "number of times the e-learning courses/virtual courses have been accessed": starting
+    again after withdrawing is another time; a completed course cannot be withdrawn from."""
     past, steps = run(
         enrolment(Y1),
         withdrawal(Y1 + timedelta(days=1)),
@@ -247,7 +251,8 @@ async def test_redelivered_facts_of_a_refresher_change_nothing_and_announce_the_
 
 
 async def test_records_written_before_occurrences_fold_to_occurrence_one() -> None:
-    """An enrolment record from before occurrences existed has no occurrence: the first."""
+    """An enrolment record from before occurrences existed has no occurrence: the first
+    (so a learner's "courses started" are not counted twice after the upgrade)."""
     folding = TrainingFolding()
     store = MemoryRecordStore()
     repository: Repository[TrainingState] = Repository(store, folding, EntityCache())
