@@ -149,6 +149,13 @@ def simulate(
         float, typer.Option(min=0.0001, help="Volume; 1 = one county's year (~24,000 contacts).")
     ] = 1.0,
     year: Annotated[str, typer.Option(help="Financial year, e.g. 2020-21.")] = "2020-21",
+    years: Annotated[
+        str | None,
+        typer.Option(
+            help="Several financial years, oldest first, e.g. 2020-21,2021-22,2022-23 (instead "
+            "of --year): each year gets its own ids and complete figures; learners recur."
+        ),
+    ] = None,
     via: Annotated[str, typer.Option(help="kafka, http or both.")] = "kafka",
     part: Annotated[
         list[str] | None,
@@ -191,12 +198,16 @@ def simulate(
             totals_out=totals_out,
         )
         with Progress() as progress:
-            result = sim.simulate(options, progress)
+            if years:  # --totals-out then holds every year's result, by year
+                results = sim.simulate_years(options, sim.years_of(years), progress)
+            else:
+                results = {year: sim.simulate(options, progress)}
     except (ValueError, sim.SimulationError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    for line in sim.summary(result):
-        typer.echo(line)
+    for result in results.values():
+        for line in sim.summary(result):
+            typer.echo(line)
 
 
 def _dev_service_key() -> str | None:

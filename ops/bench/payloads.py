@@ -44,7 +44,14 @@ def payloads(partnership: str, received_at: datetime, count: int = 200) -> Paylo
         if item.envelope.type != SUBMITTED:
             continue
         contact = f"{partnership}-{PLACEHOLDER.decode()}"
-        data = {**item.envelope.data, "contact_id": contact, "received_at": received_at}
+        # Received now and acknowledged by intake when it stores them (a live load), not as
+        # the simulated day's acknowledgement says.
+        data = {
+            **item.envelope.data,
+            "contact_id": contact,
+            "received_at": received_at,
+            "acknowledged_at": None,
+        }
         submitted = ContactSubmitted.model_validate(data)
         envelope = new_event(
             id=f"{partnership}-e-{PLACEHOLDER.decode()}",

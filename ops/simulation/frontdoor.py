@@ -7,6 +7,11 @@ decisions miss the one-working-day target; some VISTs are submitted days or week
 incident; some Encompass notifications reach the school after the next school day starts; a
 few families wait up to ten weeks for early help; wishes and feelings are often not recorded.
 
+The year is sent after the day ("as at" the simulated year), so each contact says when it was
+acknowledged on its day (`acknowledged_at`, which intake takes only from a trusted system such
+as the simulator): mostly within a minute or two, a share of portal acknowledgements late by
+up to a few hours (the inspection found portal acknowledgements late).
+
 Payloads are built only from intake's registered contract models, so the simulator cannot
 drift from what intake accepts.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -57,6 +63,7 @@ from shared.workdays import (
 
 # One county's year (Gloucestershire-sized, tens of thousands of contacts) at --scale 1.
 CONTACTS_PER_YEAR = 24_000
+LATE_ACKNOWLEDGEMENT_SHARE = 0.1  # acknowledged hours, not seconds, after receipt
 
 # Source of contact: share of contacts, chance of converting to a referral, agency code, and
 # whether the agency publishes on Kafka (police and council systems) or posts over HTTP.
@@ -180,6 +187,9 @@ class FrontDoor:
         self.plan = plan
         self.pid = partnership
         self.rng = plan.rng(partnership, "frontdoor")
+        # Its own stream, so the acknowledgement delays change nothing else of the year.
+        self.ack_rng = plan.rng(partnership, "acknowledgement")
+        self._ack_seconds: list[float] = []
         self.totals: PartnershipTotals = totals.of(partnership)
         self.per_year = CONTACTS_PER_YEAR * plan.scale * volume
         self._seq = 0
@@ -199,6 +209,8 @@ class FrontDoor:
             # Everything before the next day's first contact can go out now.
             yield from self._flush(_at(day + timedelta(days=1), 0))
         yield from self._flush(None)
+        if self._ack_seconds:
+            self.totals.acknowledgement_seconds_median = statistics.median(self._ack_seconds)
 
     def _flush(self, before: datetime | None) -> Iterator[Outbound]:
         while self._pending and (before is None or self._pending[0][0] < before):
@@ -244,7 +256,7 @@ class FrontDoor:
         self._count += 1
         source = rng.choices(_SOURCE_LIST, _SOURCE_WEIGHTS)[0]
         profile = SOURCES[source]
-        contact_id = f"{self.pid}-{self.plan.start.year % 100:02d}-{self._count:07d}"
+        contact_id = f"{self.plan.ids(self.pid)}-{self._count:07d}"
         c = _Contact(contact_id, source, received_at)
         sector = sector_of_source(source)
         police = source is ContactSource.POLICE
@@ -272,6 +284,7 @@ class FrontDoor:
             consent=consent,
             consent_reason=reason,
             wishes_and_feelings_recorded=wishes,
+            acknowledged_at=received_at + timedelta(seconds=self._acknowledgement_delay()),
         )
         self._emit("submitted", SUBMITTED, submitted, received_at, c)
         t.contacts += 1
@@ -283,6 +296,16 @@ class FrontDoor:
         if channel is Channel.VIST:
             self._vist(c, factors, age)
         self._decide(c, profile)
+
+    def _acknowledgement_delay(self) -> float:
+        """Seconds from receipt to acknowledgement on the day."""
+        rng = self.ack_rng
+        if rng.random() < LATE_ACKNOWLEDGEMENT_SHARE:
+            seconds = float(rng.randint(15 * 60, 4 * 3600))
+        else:
+            seconds = float(rng.randint(1, 120))
+        self._ack_seconds.append(seconds)
+        return seconds
 
     def _channel(self, police: bool) -> Channel:
         if police:

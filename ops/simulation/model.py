@@ -58,6 +58,12 @@ class Plan:
     def end(self) -> date:
         return financial_year(self.year)[1]
 
+    def ids(self, partnership: str) -> str:
+        """The prefix of the ids a partnership's year creates (contacts, reviews, actions,
+        escalations), e.g. 'p01-20' for 2020-21: ids are unique per partnership and year, so
+        the next year's reviews are new reviews, not conflicting commands to this year's."""
+        return f"{partnership}-{self.start.year % 100:02d}"
+
     def rng(self, *parts: str) -> random.Random:
         """An independent random stream per partnership and per part of the year, so adding
         a part (or a partnership) never changes what the others generate."""
@@ -104,6 +110,7 @@ class PartnershipTotals:
     contacts_by_sector: Counter[str] = field(default_factory=Counter)
     contacts_by_month: Counter[str] = field(default_factory=Counter)
     wishes_and_feelings_recorded: int = 0
+    acknowledgement_seconds_median: float | None = None  # as acknowledged on the day
     decisions: int = 0
     decisions_within_target: int = 0
     undecided: int = 0
@@ -134,9 +141,11 @@ class PartnershipTotals:
     learners_registered: int = 0
     learners_by_organisation: Counter[str] = field(default_factory=Counter)
     enrolments: int = 0
+    refresher_enrolments: int = 0  # of `enrolments`: courses taken again after a completion
     enrolments_by_course_and_organisation: Counter[str] = field(default_factory=Counter)
     enrolments_by_format: Counter[str] = field(default_factory=Counter)
     completions: int = 0
+    refresher_completions: int = 0
     completions_by_organisation: Counter[str] = field(default_factory=Counter)
     completions_by_format: Counter[str] = field(default_factory=Counter)
     # Everything sent, by event type

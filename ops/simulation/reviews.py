@@ -258,6 +258,7 @@ class ReviewsYear:
         self.plan = plan
         self.pid = partnership
         self.rng = plan.rng(partnership, "reviews")
+        self.ids = plan.ids(partnership)  # unique per partnership and year
         self.totals: PartnershipTotals = totals.of(partnership)
         self._out: list[tuple[datetime, int, Outbound]] = []
 
@@ -340,7 +341,7 @@ class ReviewsYear:
             key=lambda x: x[0],
         )
         for i, (offset, (theme, band)) in enumerate(schedule, start=1):
-            sin_id, rr_id = f"{self.pid}-sin-{i:02d}", f"{self.pid}-rr-{i:02d}"
+            sin_id, rr_id = f"{self.ids}-sin-{i:02d}", f"{self.ids}-rr-{i:02d}"
             aware_on = self._day(offset + rng.randint(0, 5))
             agency = rng.choice(_AGENCIES)
             notify_wd = 7 if i - 1 == late_notification else rng.randint(1, 5)
@@ -432,7 +433,7 @@ class ReviewsYear:
 
     def _lcspr(self, origins: list[str], decided_on: date) -> None:
         t = self.totals
-        review_id = f"{self.pid}-lcspr-01"
+        review_id = f"{self.ids}-lcspr-01"
         opened_on = decided_on + timedelta(days=7)
         self._emit(
             "open",
@@ -533,7 +534,7 @@ class ReviewsYear:
         rng, t = self.rng, self.totals
         n = max(1, round(ESCALATIONS_PER_YEAR * rng.uniform(0.7, 1.3)))
         for i in range(1, n + 1):
-            esc_id = f"{self.pid}-esc-{i:03d}"
+            esc_id = f"{self.ids}-esc-{i:03d}"
             raised_by, raised_about = rng.sample(_AGENCIES, 2)
             raised_at = datetime.combine(
                 self._day(rng.randint(5, 350)), time(rng.randint(9, 16), rng.randint(0, 59)), LONDON
@@ -569,7 +570,7 @@ class ReviewsYear:
                 t.escalations_resolved += 1
 
     def _audit(self) -> None:
-        review_id = f"{self.pid}-mata-01"
+        review_id = f"{self.ids}-mata-01"
         opened_on = self._day(320)
         self._emit(
             "open",

@@ -8,17 +8,28 @@ education and early years from July, the virtual child protection course runs fr
 statutory agencies join from November and other agencies from February; the constabulary
 registers but takes almost no courses. Payloads are built only from training's registered
 contract models.
+
+Year after year: each year registers its own new learners (ids unique per partnership and
+year) with the same tables, and learners recur. After the platform's first year (2020-21: the
+LMS opened in May 2020), a share of the learners who completed an eLearning course the year
+before take it again as a refresher: a new enrolment (a new occurrence of the course for
+training), completed at the same rate. Their registration is the one of the year they were
+first registered, sent again unchanged (same event id), so a year simulated on its own still
+registers them in the year they registered, and a year run after the one before changes
+nothing. The tables of the first year are the annual report's; refreshers come on top.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from ops.simulation import reference
-from ops.simulation.model import Outbound, PartnershipTotals, Plan, Totals
+from ops.simulation.model import Outbound, PartnershipTotals, Plan, Totals, financial_year
 from shared.codes import Organisation, TrainingFormat
 from shared.contracts import EventData
 from shared.contracts.training import (
@@ -169,6 +180,12 @@ WORKFORCE: dict[Organisation, int] = {
     Org.CONSTABULARY: 1800,
 }
 VIRTUAL_SESSIONS_FROM = 153
+# The learning platform opened in May 2020: nobody takes a course again before 2021-22.
+FIRST_PLATFORM_YEAR = 2020
+# Of the learners who completed eLearning courses in a year, the share who refresh one of them
+# the next year (illustrative; safeguarding training is commonly refreshed every one to three
+# years).
+REFRESHER_SHARE = 0.3
 
 
 def scaled(table: Mapping[Organisation, int], factor: float) -> dict[Organisation, int]:
@@ -240,15 +257,47 @@ class TrainingYear:
         self._out: list[tuple[datetime, int, Outbound]] = []
         self._start = datetime.combine(plan.start, time(0, 0), LONDON).astimezone(UTC)
         self._end = datetime.combine(plan.end, time(0, 0), LONDON).astimezone(UTC)
+        # What the next year's refreshers need: each learner's registration event (as first
+        # sent) and the eLearning courses completed this year.
+        self.registrations: dict[str, Outbound] = {}
+        self.completed: list[tuple[str, Organisation, Course]] = []
 
     def __iter__(self) -> Iterator[Outbound]:
+        self._generate()
+        for _, _, item in sorted(self._out, key=lambda x: (x[0], x[1])):
+            yield item
+
+    def _generate(self) -> None:
+        self._out.clear()
         self._catalogue()
         self._workforce()
         learners = self._learners()
         for org, ids in learners.items():
             self._org_enrolments(org, ids)
-        for _, _, item in sorted(self._out, key=lambda x: (x[0], x[1])):
-            yield item
+        self._refreshers()
+
+    def _refreshers(self) -> None:
+        """Last year's completers who take one of their courses again this year."""
+        before = _year_before(self.plan, self.pid, self.factor)
+        if before is None:
+            return
+        rng = self.plan.rng(self.pid, "training-refreshers")
+        courses: dict[str, list[tuple[Organisation, Course]]] = {}
+        for learner, org, course in before.completed:
+            courses.setdefault(learner, []).append((org, course))
+        opens = self._day(PLATFORM_OPENS) + timedelta(hours=1)  # after this year's catalogue
+        for learner in sorted(courses):
+            if rng.random() >= REFRESHER_SHARE:
+                continue
+            registration = before.registrations[learner]
+            # Sent again as first sent: the same event, which training has seen if it ran
+            # last year, and which registers the learner in their own year if not.
+            self._out.append((registration.at, len(self._out), registration))
+            self.totals.events_by_type[registration.envelope.type] += 1
+            self.registrations[learner] = registration
+            org, course = rng.choice(courses[learner])
+            done = rng.random() < reference.ELEARNING_COMPLETION_RATE
+            self._enrol(org, learner, opens, course, completes=done, refresher=True)
 
     def _moment(self, low: datetime, high: datetime) -> datetime:
         span = max(60.0, (high - low).total_seconds())
@@ -257,7 +306,7 @@ class TrainingYear:
     def _day(self, offset: int) -> datetime:
         return self._start + timedelta(days=offset)
 
-    def _emit(self, kind: str, type_: str, data: EventData, at: datetime, key: str) -> None:
+    def _emit(self, kind: str, type_: str, data: EventData, at: datetime, key: str) -> Outbound:
         envelope = new_event(
             id=self.plan.event_id(self.pid, "training", key, kind),
             type=type_,
@@ -272,6 +321,7 @@ class TrainingYear:
         item = Outbound("training", envelope, f"{self.pid}-learning-platform")
         self._out.append((at, len(self._out), item))
         self.totals.events_by_type[type_] += 1
+        return item
 
     def _catalogue(self) -> None:
         at = self._day(PLATFORM_OPENS)
@@ -308,9 +358,9 @@ class TrainingYear:
             out[org] = []
             for _ in range(self.tables.learners[org]):
                 n += 1
-                learner_id = f"{self.pid}-l{n:06d}"
+                learner_id = f"{self.plan.ids(self.pid)}-l{n:06d}"  # unique per year
                 registered_at = self._moment(opens, latest)
-                self._emit(
+                self.registrations[learner_id] = self._emit(
                     "registered",
                     REGISTRATION_RECORDED,
                     RegistrationRecorded(
@@ -355,6 +405,7 @@ class TrainingYear:
         course: Course,
         *,
         completes: bool,
+        refresher: bool = False,
     ) -> None:
         t, key = self.totals, learner
         enrolled_at = self._moment(registered + timedelta(hours=1), self._end - timedelta(days=2))
@@ -372,6 +423,7 @@ class TrainingYear:
             key,
         )
         t.enrolments += 1
+        t.refresher_enrolments += refresher
         t.enrolments_by_course_and_organisation[f"{course.group}/{org.value}"] += 1
         t.enrolments_by_format[course.format.value] += 1
         if course.format is TrainingFormat.ELEARNING:
@@ -394,5 +446,30 @@ class TrainingYear:
                 key,
             )
             t.completions += 1
+            t.refresher_completions += refresher
             t.completions_by_organisation[org.value] += 1
             t.completions_by_format[course.format.value] += 1
+            if course.format is TrainingFormat.ELEARNING:
+                self.completed.append((learner, org, course))
+
+
+def _previous_label(plan: Plan) -> str | None:
+    start = plan.start.year
+    if start <= FIRST_PLATFORM_YEAR:
+        return None
+    label = f"{start - 1}-{start % 100:02d}"
+    financial_year(label)  # validates
+    return label
+
+
+@functools.lru_cache(maxsize=8)
+def _year_before(plan: Plan, partnership: str, factor: float) -> TrainingYear | None:
+    """The partnership's training year before `plan`'s, generated again (it is deterministic)
+    for its registrations and completions; None before the platform's second year."""
+    label = _previous_label(plan)
+    if label is None:
+        return None
+    before_plan = dataclasses.replace(plan, year=label)
+    before = TrainingYear(before_plan, partnership, factor, Totals(before_plan))
+    before._generate()
+    return before

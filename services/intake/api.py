@@ -14,8 +14,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from services.intake import domain
 from services.intake.handlers import ACCEPTED, Receipt, ingest, store_of
-from shared.auth import agency_scope, sees_agency
+from shared.auth import SERVICE, agency_scope, current_principal, sees_agency
 from shared.contracts import decode_inbound
 from shared.contracts.intake import SUBMITTED
 from shared.events import CONTENT_TYPE, Envelope
@@ -150,6 +151,13 @@ def _view(doc: Document) -> ContactView:
     return ContactView(**_summary(doc), **slots, timeline=timeline)
 
 
+def _trusted() -> bool:
+    """A caller with the service role (the partnership's own systems), or no authentication
+    at all (a local run), as for `check_source`."""
+    principal = current_principal()
+    return principal is None or SERVICE in principal.roles
+
+
 def router(runtime: Runtime) -> APIRouter:
     api = APIRouter(tags=["contacts"])
 
@@ -164,6 +172,7 @@ def router(runtime: Runtime) -> APIRouter:
     )
     async def submit(request: Request) -> ReceiptOut:
         item = decode_inbound(await request.body(), frozenset({SUBMITTED}))
+        domain.check_acknowledgement_source(item.data, trusted=_trusted())
         [receipt] = await ingest(runtime, [item])
         return ReceiptOut.of(receipt)
 
@@ -182,6 +191,7 @@ def router(runtime: Runtime) -> APIRouter:
     )
     async def submit_event(request: Request) -> ReceiptOut:
         item = decode_inbound(await request.body(), ACCEPTED)
+        domain.check_acknowledgement_source(item.data, trusted=_trusted())
         [receipt] = await ingest(runtime, [item])
         return ReceiptOut.of(receipt)
 

@@ -195,6 +195,13 @@ def acknowledgement_seconds(received_at: datetime, acknowledged_at: datetime) ->
     return max(0.0, (acknowledged_at - received_at).total_seconds())
 
 
+def acknowledged_at(contact: Recorded[ContactSubmitted]) -> datetime:
+    """When the contact was acknowledged: when intake stored it, unless one of the
+    partnership's trusted systems loaded it after the day and said when it was acknowledged
+    then (`check_acknowledgement_source` keeps agencies from saying so)."""
+    return contact.data.acknowledged_at or contact.recorded_at
+
+
 # ---------------------------------------------------------------------------------------------
 # The contact file
 
@@ -301,6 +308,19 @@ def _not_before(
         )
 
 
+def check_acknowledgement_source(data: object, *, trusted: bool) -> None:
+    """Only the partnership's trusted systems (the bare inbound topic, a service-role key) may
+    say when a contact was acknowledged: an agency's contact is acknowledged by intake, at
+    once, so an agency can never back-date its acknowledgement."""
+    if isinstance(data, ContactSubmitted) and data.acknowledged_at is not None and not trusted:
+        raise Rejected(
+            "untrusted-acknowledgement",
+            "acknowledged_at is set by intake when it stores the contact; only the "
+            "partnership's trusted systems may send it (for contacts loaded after the day)",
+            status=403,
+        )
+
+
 def check_times(file: ContactFile, now: datetime, skew: timedelta) -> None:
     """Every time in the file is possible: nothing in the future, nothing before what it
     follows (allowing `skew` for clocks that disagree a little)."""
@@ -309,6 +329,8 @@ def check_times(file: ContactFile, now: datetime, skew: timedelta) -> None:
     allocation = file.early_help.data if file.early_help else None
     if contact:
         _not_future("received_at", contact.received_at, now, skew)
+        if contact.acknowledged_at is not None:
+            _not_future("acknowledged_at", contact.acknowledged_at, now, skew)
     if decision:
         _not_future("decided_at", decision.decided_at, now, skew)
         if contact:
@@ -520,7 +542,7 @@ def canonical_events(file: ContactFile, calendar: SchoolCalendar = DEFAULT) -> l
             Outgoing(
                 ACKNOWLEDGED,
                 derived_id(contact.event_id, ACKNOWLEDGED),
-                contact.recorded_at,
+                acknowledged_at(contact),
                 ContactAcknowledged(
                     contact_id=c.contact_id,
                     agency=c.agency,
@@ -528,9 +550,9 @@ def canonical_events(file: ContactFile, calendar: SchoolCalendar = DEFAULT) -> l
                     source=c.source,
                     channel=c.channel,
                     received_at=c.received_at,
-                    acknowledged_at=contact.recorded_at,
+                    acknowledged_at=acknowledged_at(contact),
                     acknowledgement_seconds=acknowledgement_seconds(
-                        c.received_at, contact.recorded_at
+                        c.received_at, acknowledged_at(contact)
                     ),
                 ),
                 frozenset({contact.event_id}),

@@ -206,7 +206,7 @@ def _receipt(file: domain.ContactFile, env: Envelope) -> Receipt:
         type=env.type,
         status=file.status,
         acknowledgement_id=derived_id(contact.event_id, ACKNOWLEDGED) if contact else None,
-        acknowledged_at=contact.recorded_at if contact else None,
+        acknowledged_at=domain.acknowledged_at(contact) if contact else None,
     )
 
 
@@ -218,6 +218,13 @@ def setup(runtime: Runtime) -> None:
     metrics_of(runtime)  # registered at build time, so /metrics lists them from the start
     calendars_of(runtime)  # term-dates files read at start-up, not on the first event
 
+    def decode(record: ConsumerRecord[Any, Any]) -> Inbound:
+        item = _decode(record)
+        # The bare inbound topic is the partnership's trusted systems'; agencies have their own.
+        trusted = record.topic == runtime.topics.intake_inbound
+        domain.check_acknowledgement_source(item.data, trusted=trusted)
+        return item
+
     async def handle(batch: list[Delivery[Inbound]]) -> None:
         await ingest(runtime, [d.item for d in batch])
         await runtime.audit_kafka(batch)
@@ -227,7 +234,7 @@ def setup(runtime: Runtime) -> None:
         Subscription(
             topic=runtime.topics.intake_inbound,
             service=runtime.service,
-            decode=_decode,
+            decode=decode,
             handle=handle,
             dead_letters=runtime.dead_letters,
             metrics=runtime.metrics,

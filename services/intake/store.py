@@ -205,7 +205,7 @@ def to_document(file: ContactFile, version: int) -> Document:
             {
                 "event_id": ack,
                 "type": ACKNOWLEDGED,
-                "at": c.recorded_at,
+                "at": domain.acknowledged_at(c),
                 "recorded_at": c.recorded_at,
             }
         )

@@ -422,19 +422,28 @@ def _learner(e: Envelope, d: training.LearnerRegistered) -> list[FactUpdate]:
     ]
 
 
+def enrolment_key(learner_id: str, course_id: str, occurrence: int = 1) -> str:
+    """An enrolment fact per (learner, course, occurrence): a refresher is a new enrolment.
+    The first occurrence keeps the key it had before occurrences existed."""
+    key = f"{learner_id}|{course_id}"
+    return key if occurrence == 1 else f"{key}|{occurrence}"
+
+
 def _enrolment(d: Any, **extra: Any) -> FactUpdate:
     fields = {
         "learner_id": d.learner_id,
+        "occurrence": d.occurrence,
         "organisation": str(d.organisation),
         "sector": str(d.sector),
         "course_id": d.course_id,
         "format": str(d.course_format),
         "theme": str(d.theme),
         "multi_agency": d.multi_agency,
-        **placed(d.enrolled_at),
+        # The one definition training's /totals shares: the period of the enrolment's start.
+        **placed(training.counted_at(d.enrolled_at)),
         **extra,
     }
-    return FactUpdate(ENROLMENTS, f"{d.learner_id}|{d.course_id}", fields)
+    return FactUpdate(ENROLMENTS, enrolment_key(d.learner_id, d.course_id, d.occurrence), fields)
 
 
 @maps(training.ENROLLED, training.CourseEnrolled)

@@ -32,6 +32,7 @@ from shared.contracts.training import (
     WithdrawalReason,
     WithdrawalRecorded,
     WorkforceRecorded,
+    counted_at,
 )
 from shared.events import rejection
 from shared.inbound_policy import (
@@ -289,8 +290,9 @@ def router(runtime: Runtime) -> APIRouter:
     @api.get(
         "/totals",
         tags=["totals"],
-        summary="Enrolments, completions and withdrawals by organisation and format for a "
-        "period, and learners registered in it by organisation",
+        summary="Enrolments started in a period by organisation and format, how many of them "
+        "were completed or withdrawn (counted in the period of the enrolment's start, as "
+        "reporting counts them), and learners registered in it by organisation",
     )
     async def totals(
         partnership: Partnership = None,
@@ -332,25 +334,25 @@ def router(runtime: Runtime) -> APIRouter:
 async def _tabulate(
     store: TrainingStore, partnership: str, period: Period, scope: dict[str, Any]
 ) -> dict[tuple[str, ...], dict[str, Any]]:
-    """Counts by (organisation, format): enrolments dated in the period, completions and
-    withdrawals dated in it, and how many enrolments were inferred from completions. One read
-    of the enrolments in scope, counted here: FerretDB answers each aggregation with a scan."""
+    """Counts by (organisation, format) of the enrolments that count in the period
+    (`shared.contracts.training.counted_at`: their start), with how many of them were
+    completed, withdrawn, or inferred from a completion: the definition reporting uses, so
+    both show the same figures. One read of the enrolments in scope, counted here: FerretDB
+    answers each aggregation with a scan."""
     table: dict[tuple[str, ...], dict[str, Any]] = {}
     async for doc in store.enrolment_facts(partnership, scope):
+        if not period.contains(counted_at(doc["enrolled_at"])):
+            continue
         cells = table.setdefault(
             (doc["organisation"], doc["course_format"]), dict.fromkeys(MEASURES, 0)
         )
-        if period.contains(doc["enrolled_at"]):
-            cells["enrolments"] += 1
-            cells["inferred_enrolments"] += bool(doc.get("inferred_enrolment"))
-        if doc["status"] == Status.COMPLETED.value and period.contains(doc.get("completed_at")):
-            cells["completions"] += 1
-        if doc["status"] == Status.WITHDRAWN.value and period.contains(doc.get("withdrawn_at")):
-            cells["withdrawals"] += 1
-    counted = {key: cells for key, cells in table.items() if any(cells.values())}
-    for cells in counted.values():
+        cells["enrolments"] += 1
+        cells["inferred_enrolments"] += bool(doc.get("inferred_enrolment"))
+        cells["completions"] += doc["status"] == Status.COMPLETED.value
+        cells["withdrawals"] += doc["status"] == Status.WITHDRAWN.value
+    for cells in table.values():
         cells["completion_rate"] = domain.completion_rate(cells["enrolments"], cells["completions"])
-    return counted
+    return table
 
 
 def _regroup(

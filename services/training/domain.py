@@ -2,15 +2,30 @@
 completion or a withdrawal does to a learner's enrolment on a course, and which canonical
 event it raises.
 
-One enrolment per (learner, course): a second enrolment on the same course is a duplicate
-and raises nothing, so enrolment counts stay counts of learners on courses, as in the annual
-report's tables. A completion without an enrolment is accepted (the platform may have enrolled
-the learner before the integration started): the enrolment is inferred, flagged, and dated
-at the completion.
+An enrolment is a learner on one *occurrence* of a course: occurrences of one (learner,
+course) are numbered 1, 2, ... in the order they start. Safeguarding training is refreshed
+(the annual report counts "number of times the e-learning courses/virtual courses have been
+accessed and completed"), so a learner who takes a course again after finishing it is a new
+enrolment and, once done, a new completion. The rules, for the learner's latest occurrence
+of the course:
+
+- an enrolment while that occurrence is still open (enrolled), or dated no later than its
+  end (a late-arriving enrolment of an occurrence already completed or withdrawn), is a
+  duplicate and raises nothing; dated after a completion or a withdrawal, it starts the
+  next occurrence;
+- a completion attaches to the open (latest uncompleted) occurrence; with none open, it
+  repeats the latest completion when it falls in the same financial year (the platform's
+  "completed" then "passed" for one attempt), and otherwise is a new occurrence whose
+  enrolment is inferred, flagged and dated at the completion (the platform may have
+  enrolled the learner before the integration started, or sent no enrolment for a
+  refresher); a completion with no occurrence at all is inferred the same way;
+- a withdrawal ends the open occurrence; it repeats a withdrawal already recorded, and is
+  refused when there is nothing open to withdraw from.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -30,6 +45,7 @@ from shared.contracts.training import (
     RegistrationRecorded,
     WithdrawalReason,
     WithdrawalRecorded,
+    financial_year_of,
     sector_of_organisation,
 )
 from shared.rejections import Conflict, Rejected
@@ -142,8 +158,9 @@ class Cause:
 
 @dataclass(frozen=True)
 class Enrolment:
-    """A learner on a course. Organisation, sector and the course's format and theme are
-    those at enrolment, so later changes do not move past enrolments between table cells."""
+    """A learner on one occurrence of a course. Organisation, sector and the course's format
+    and theme are those at enrolment, so later changes do not move past enrolments between
+    table cells."""
 
     learner_id: str
     course_id: str
@@ -161,10 +178,21 @@ class Enrolment:
     passed: bool | None = None
     withdrawn_at: datetime | None = None
     withdrawal_reason: WithdrawalReason | None = None
+    occurrence: int = 1
+
+    @property
+    def ended_at(self) -> datetime | None:
+        """When the occurrence was completed or withdrawn from (None while open)."""
+        if self.status is Status.COMPLETED:
+            return self.completed_at
+        if self.status is Status.WITHDRAWN:
+            return self.withdrawn_at
+        return None
 
     def _common(self) -> dict[str, object]:
         return {
             "learner_id": self.learner_id,
+            "occurrence": self.occurrence,
             "organisation": self.organisation,
             "sector": self.sector,
             "course_id": self.course_id,
@@ -179,16 +207,29 @@ class Enrolment:
 
 @dataclass(frozen=True)
 class Step:
-    """The enrolment after a fact, what happened, and the canonical event to publish (none
-    for a duplicate)."""
+    """The occurrence a fact was about as it now stands, what happened, and the canonical
+    event to publish (none for a duplicate)."""
 
     enrolment: Enrolment
     outcome: Outcome
     event: EventData | None
 
 
+def after(past: Sequence[Enrolment], step: Step) -> tuple[Enrolment, ...]:
+    """The occurrences of a (learner, course), oldest first, once `step` is applied."""
+    changed = step.enrolment
+    kept = [e for e in past if e.occurrence != changed.occurrence]
+    return tuple(sorted([*kept, changed], key=lambda e: e.occurrence))
+
+
 def _new(
-    course: Course, learner: Learner, at: datetime, cause: Cause, *, inferred: bool
+    course: Course,
+    learner: Learner,
+    at: datetime,
+    cause: Cause,
+    *,
+    inferred: bool,
+    occurrence: int,
 ) -> Enrolment:
     return Enrolment(
         learner_id=learner.learner_id,
@@ -203,33 +244,70 @@ def _new(
         inferred_enrolment=inferred,
         channel=cause.channel,
         statement_id=cause.statement_id,
+        occurrence=occurrence,
     )
 
 
+def _latest(past: Sequence[Enrolment]) -> Enrolment | None:
+    return max(past, key=lambda e: e.occurrence) if past else None
+
+
 def enrol(
-    current: Enrolment | None,
+    past: Sequence[Enrolment],
     fact: EnrolmentRecorded,
     course: Course,
     learner: Learner,
     cause: Cause,
 ) -> Step:
-    if current is not None:
-        return Step(current, Outcome.DUPLICATE, None)
-    enrolment = _new(course, learner, fact.enrolled_at, cause, inferred=False)
+    """`past`: the learner's occurrences of the course so far (any order)."""
+    latest = _latest(past)
+    if latest is not None:
+        ended = latest.ended_at
+        if ended is None or fact.enrolled_at <= ended:
+            return Step(latest, Outcome.DUPLICATE, None)
+    occurrence = latest.occurrence + 1 if latest is not None else 1
+    enrolment = _new(
+        course, learner, fact.enrolled_at, cause, inferred=False, occurrence=occurrence
+    )
     return Step(enrolment, Outcome.ENROLLED, CourseEnrolled.model_validate(enrolment._common()))
 
 
+def _open_for_completion(latest: Enrolment | None, at: datetime) -> Enrolment | bool | None:
+    """The occurrence a completion at `at` completes: the latest if open (or withdrawn in the
+    same financial year); None for a new, inferred occurrence; False for a duplicate."""
+    if latest is None:
+        return None
+    if latest.status is Status.ENROLLED:
+        return latest
+    ended = latest.ended_at
+    same_year = ended is not None and financial_year_of(ended) == financial_year_of(at)
+    if latest.status is Status.WITHDRAWN:
+        return latest if same_year else None
+    return False if same_year else None
+
+
 def complete(
-    current: Enrolment | None,
+    past: Sequence[Enrolment],
     fact: CompletionRecorded,
     course: Course,
     learner: Learner,
     cause: Cause,
 ) -> Step:
-    if current is not None and current.status is Status.COMPLETED:
-        return Step(current, Outcome.DUPLICATE, None)
+    """`past`: the learner's occurrences of the course so far (any order)."""
+    latest = _latest(past)
+    target = _open_for_completion(latest, fact.completed_at)
+    if target is False:
+        assert latest is not None
+        return Step(latest, Outcome.DUPLICATE, None)
+    current = target if isinstance(target, Enrolment) else None
     inferred = current is None
-    base = current or _new(course, learner, fact.completed_at, cause, inferred=True)
+    if current is not None:
+        occurrence = current.occurrence
+    else:
+        occurrence = latest.occurrence + 1 if latest is not None else 1
+    base = current or _new(
+        course, learner, fact.completed_at, cause, inferred=True, occurrence=occurrence
+    )
     enrolment = replace(
         base,
         status=Status.COMPLETED,
@@ -251,8 +329,10 @@ def complete(
     return Step(enrolment, Outcome.COMPLETED_INFERRED if inferred else Outcome.COMPLETED, event)
 
 
-def withdraw(current: Enrolment | None, fact: WithdrawalRecorded, cause: Cause) -> Step:
+def withdraw(past: Sequence[Enrolment], fact: WithdrawalRecorded, cause: Cause) -> Step:
+    """`past`: the learner's occurrences of the course so far (any order)."""
     where = f"learner {fact.learner_id!r} on course {fact.course_id!r}"
+    current = _latest(past)
     if current is None:
         raise Conflict(f"no enrolment of {where} to withdraw")
     if current.status is Status.WITHDRAWN:

@@ -29,7 +29,7 @@ from services.training.store import (
     LearnerWrite,
     TrainingState,
     TrainingStore,
-    enrolment_change,
+    enrolment_changes,
     enrolment_key,
     learner_change,
     learner_key,
@@ -230,9 +230,7 @@ async def plan(
     for key, learner in result.learners.items():
         uow.stage(key, [learner_change(learner)], learner.event_ids, now)
     for key, enrolment in result.enrolments.items():
-        uow.stage(
-            key, [enrolment_change(enrolment)], [h["event_id"] for h in enrolment.history], now
-        )
+        uow.stage(key, enrolment_changes(enrolment), enrolment.event_ids, now)
     return result
 
 
@@ -292,7 +290,7 @@ def _plan_learner_fact(
         if republished is not None:
             outcome.events.append(republished)
         return
-    before = current.enrolment if current is not None else None
+    before = current.occurrences if current is not None else ()
     if isinstance(data, WithdrawalRecorded):
         step = domain.withdraw(before, data, cause)
     else:
@@ -322,14 +320,20 @@ def _plan_learner_fact(
         }
     write = result.enrolments.get(key)
     if write is None:
-        write = EnrolmentWrite(key, step.enrolment)
+        write = EnrolmentWrite(key)
         result.enrolments[key] = write
-    write.enrolment = step.enrolment
+    occurrence = step.enrolment.occurrence
+    write.occurrences[occurrence] = step.enrolment
     write.history.append(
-        {"event_id": cause.id, "outcome": step.outcome.value, "published": published}
+        {
+            "event_id": cause.id,
+            "occurrence": occurrence,
+            "outcome": step.outcome.value,
+            "published": published,
+        }
     )
     state.enrolments[key] = KnownEnrolment(
-        step.enrolment, {**(current.published if current else {}), cause.id: published}
+        domain.after(before, step), {**(current.published if current else {}), cause.id: published}
     )
 
 

@@ -1,12 +1,19 @@
 """The training database: courses, and the histories of learners and enrolments as
 append-only records (`shared.records`, collection `training_records`), with one read-model
-document per learner and per (learner, course) enrolment for queries and totals.
+document per learner and per enrolment (one occurrence of a course for a learner) for queries
+and totals.
 
 Record keys: `(partnership, "learner:<learner id>")` and `(partnership, "enrolment:<learner
-id>|<course id>")` (ids cannot contain `|`). A learner's record holds the learner as it now
-stands (and the fact that registered it implicitly, if any); an enrolment's holds the
-enrolment as it now stands and, per fact applied, what it did and which canonical event it
-raised, so a redelivered fact re-publishes exactly that event. Courses are a catalogue: the
+id>|<course id>")` (ids cannot contain `|`). One enrolment entity holds every occurrence of
+the course for the learner, so the rules that choose between "the open occurrence" and "a new
+one" see them all and two writers cannot both start occurrence 2. A learner's record holds the
+learner as it now stands (and the fact that registered it implicitly, if any); an enrolment
+entity's record holds each occurrence it changed as it now stands and, per fact applied, what
+it did and which canonical event it raised, so a redelivered fact re-publishes exactly that
+event. Records written before occurrences existed hold one enrolment: occurrence 1.
+
+Read-model documents of enrolments: `_id` = `<partnership>|<learner>|<course>` for the first
+occurrence (as before occurrences) and `...|<n>` for the n-th. Courses are a catalogue: the
 latest description of a course replaces the earlier one.
 """
 
@@ -102,6 +109,7 @@ def enrolment_doc(partnership: str, enrolment: Enrolment) -> Document:
         "passed": enrolment.passed,
         "withdrawn_at": enrolment.withdrawn_at,
         "withdrawal_reason": enrolment.withdrawal_reason and enrolment.withdrawal_reason.value,
+        "occurrence": enrolment.occurrence,
     }
 
 
@@ -124,23 +132,31 @@ def enrolment_of(doc: Document) -> Enrolment:
         passed=doc.get("passed"),
         withdrawn_at=doc.get("withdrawn_at"),
         withdrawal_reason=WithdrawalReason(reason) if reason else None,
+        occurrence=doc.get("occurrence", 1),
     )
 
 
 @dataclass(frozen=True)
 class KnownEnrolment:
-    enrolment: Enrolment
+    """Every occurrence of a course for a learner, oldest first."""
+
+    occurrences: tuple[Enrolment, ...]
     # What each fact already applied did: event id -> published event {"type", "data"} or None.
     published: dict[str, Document | None] = field(default_factory=dict)
 
 
 @dataclass
 class EnrolmentWrite:
-    """An enrolment's state after a batch, and the history entries the batch adds."""
+    """The occurrences a batch changes (by number) and the history entries it adds (each
+    names its occurrence)."""
 
     key: Key
-    enrolment: Enrolment
+    occurrences: dict[int, Enrolment] = field(default_factory=dict)
     history: list[Document] = field(default_factory=list)
+
+    @property
+    def event_ids(self) -> list[str]:
+        return [h["event_id"] for h in self.history]
 
 
 @dataclass
@@ -177,9 +193,14 @@ class TrainingFolding:
                     (known.applied if known else frozenset()) | frozenset(change["registrations"]),
                 )
             elif change["kind"] == "enrolment":
-                published = dict(state.published) if isinstance(state, KnownEnrolment) else {}
-                published |= {h["event_id"]: h.get("published") for h in change["history"]}
-                state = KnownEnrolment(enrolment_of(change["enrolment"]), published)
+                series = state if isinstance(state, KnownEnrolment) else KnownEnrolment(())
+                published = series.published | {
+                    h["event_id"]: h.get("published") for h in change["history"]
+                }
+                changed = enrolment_of(change["enrolment"])
+                kept = [e for e in series.occurrences if e.occurrence != changed.occurrence]
+                occurrences = tuple(sorted([*kept, changed], key=lambda e: e.occurrence))
+                state = KnownEnrolment(occurrences, published)
         return state
 
 
@@ -192,12 +213,25 @@ def learner_change(write: LearnerWrite) -> Document:
     }
 
 
-def enrolment_change(write: EnrolmentWrite) -> Document:
-    return {
-        "kind": "enrolment",
-        "enrolment": enrolment_doc(write.key[0], write.enrolment),
-        "history": write.history,
-    }
+def enrolment_changes(write: EnrolmentWrite) -> list[Document]:
+    """One change per occurrence the batch touched, each with its own history entries."""
+    return [
+        {
+            "kind": "enrolment",
+            "enrolment": enrolment_doc(write.key[0], enrolment),
+            "history": [h for h in write.history if h.get("occurrence", 1) == number],
+        }
+        for number, enrolment in sorted(write.occurrences.items())
+    ]
+
+
+def enrolment_doc_id(partnership: str, enrolment: Enrolment) -> str:
+    """The read-model `_id` of an occurrence: the first keeps the id it had before
+    occurrences existed."""
+    ids = [enrolment.learner_id, enrolment.course_id]
+    if enrolment.occurrence > 1:
+        ids.append(str(enrolment.occurrence))
+    return _doc_id(partnership, *ids)
 
 
 @dataclass(frozen=True)
@@ -243,7 +277,8 @@ class TrainingStore:
 
     async def project(self, states: Iterable[tuple[Key, int, TrainingState]]) -> None:
         """Bring the learners' and enrolments' read models up to these versions."""
-        learners, enrolments = [], []
+        learners: list[Document] = []
+        enrolments: list[Document] = []
         for (partnership, _), version, state in states:
             if isinstance(state, KnownLearner):
                 learners.append(
@@ -255,13 +290,13 @@ class TrainingStore:
                     }
                 )
             elif isinstance(state, KnownEnrolment):
-                e = state.enrolment
-                enrolments.append(
+                enrolments.extend(
                     {
-                        "_id": _doc_id(partnership, e.learner_id, e.course_id),
+                        "_id": enrolment_doc_id(partnership, e),
                         VERSION: version,
                         **enrolment_doc(partnership, e),
                     }
+                    for e in state.occurrences
                 )
         await write_newest(self.learners, learners)
         await write_newest(self.enrolments, enrolments)
@@ -312,7 +347,8 @@ class TrainingStore:
         cursor = self.enrolments.find(
             {"partnership": partnership, "learner_id": learner_id}, _HIDDEN
         )
-        return [doc async for doc in cursor.sort("enrolled_at", ASCENDING)]
+        order = [("enrolled_at", ASCENDING), ("course_id", ASCENDING), ("occurrence", ASCENDING)]
+        return [doc async for doc in cursor.sort(order)]
 
     async def enrolments_on_course(
         self,
@@ -327,7 +363,7 @@ class TrainingStore:
         if status is not None:
             query["status"] = status.value
         cursor = self.enrolments.find(query, _HIDDEN).sort(
-            [("enrolled_at", ASCENDING), ("learner_id", ASCENDING)]
+            [("enrolled_at", ASCENDING), ("learner_id", ASCENDING), ("occurrence", ASCENDING)]
         )
         return [doc async for doc in cursor.skip(offset).limit(limit)]
 

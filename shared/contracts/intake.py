@@ -173,9 +173,19 @@ class ContactSubmitted(EventData):
     wishes_and_feelings_recorded: bool = Field(
         description="Whether the child's wishes and feelings are recorded in the contact."
     )
+    acknowledged_at: InTime | None = Field(
+        default=None,
+        description="When the contact was acknowledged to its sender, for a contact loaded "
+        "after the day by one of the partnership's trusted systems (a back-load, the "
+        "simulator): only on the bare inbound topic or over HTTP with a service-role key, and "
+        "refused from an agency, whose contacts intake acknowledges itself when it stores "
+        "them. Not before `received_at` nor in the future.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ContactSubmitted:
+        if self.acknowledged_at is not None and self.acknowledged_at < self.received_at:
+            raise ValueError("acknowledged_at: must not be before received_at")
         if self.unborn:
             if self.age_years is not None:
                 raise ValueError("age_years: must be absent for an unborn child")

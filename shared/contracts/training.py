@@ -10,10 +10,16 @@ Canonical events go to `training_events` with `subject` = learner id and `source
 them (`derived_id(cause_id, type)`), so a re-published event is the same event. Every
 canonical enrolment event carries the learner's organisation and sector and the course's
 format, theme and multi-agency flag, so a subscriber can count them without asking training.
+
+An enrolment is one *occurrence* of a course for a learner (`occurrence` 1, 2, ...): a
+refresher taken after a completion is a new enrolment and a new completion. Subscribers key
+enrolments by (learner, course, occurrence). Which period an enrolment and its completion
+count in is `counted_at` below, the one definition training's `/totals` and reporting share.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -28,6 +34,7 @@ from shared.inbound_policy import (
     OccurredAt,
     check_financial_year_window,
 )
+from shared.workdays import LONDON
 
 SOURCE = "pulse/training"
 
@@ -72,6 +79,29 @@ FinancialYear = Annotated[
         examples=["2020-21"],
     ),
 ]
+
+
+def financial_year_of(moment: datetime) -> str:
+    """The financial year (April to March, England's local time) `moment` falls in."""
+    day = moment.astimezone(LONDON).date()
+    start = day.year if day.month >= 4 else day.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def counted_at(enrolled_at: datetime) -> datetime:
+    """When an enrolment counts, and with it its completion or withdrawal: at its start.
+
+    The one definition of the training figures' periods, used by training's `/totals` and by
+    reporting's scorecards alike. The annual report counts by the courses *started* in the
+    year and gives the completion rate of those starts: "In total 9658 eLearning courses were
+    started during the period with a completion rate of 80%", where the completion rate is the
+    "number of staff starting and fully completing the course". So a completion counts in
+    the period in which its enrolment started (a course started in March and finished in
+    April is one of March's starts, completed), and the completion rate of a period is the
+    share of its starts that were completed: never above 100%. A refresher is a new
+    enrolment (a new occurrence), so it counts in the year it was started again.
+    """
+    return enrolled_at
 
 
 def check_financial_year(value: str) -> str:
@@ -305,6 +335,14 @@ class _Enrolment(EventData):
     """What every canonical enrolment event says about the learner and the course."""
 
     learner_id: LearnerId
+    occurrence: int = Field(
+        default=1,
+        ge=1,
+        le=1000,
+        description="Which time the learner takes the course: 1 for the first enrolment, 2 "
+        "for the first refresher after a completion or withdrawal, and so on. An enrolment is "
+        "identified by (learner_id, course_id, occurrence).",
+    )
     organisation: Organisation = Field(description="The learner's organisation.")
     sector: Sector = Field(description="The learner's sector.")
     course_id: CourseId
@@ -342,9 +380,10 @@ class CourseEnrolled(_Enrolment):
     summary="A learner completed a course (the customer's 'course completed').",
 )
 class CourseCompleted(_Enrolment):
-    """A completion. When `inferred_enrolment` is true no enrolment had been received (the
-    platform may have enrolled the learner before the integration started): the enrolment
-    is counted from this event, with `enrolled_at` = `completed_at`."""
+    """A completion of one occurrence. When `inferred_enrolment` is true no enrolment had been
+    received (the platform may have enrolled the learner before the integration started, or
+    sent no enrolment for a refresher): the enrolment is counted from this event, with
+    `enrolled_at` = `completed_at`. It counts in the period of `enrolled_at` (`counted_at`)."""
 
     completed_at: Time = Field(description="When the learner completed the course.")
     inferred_enrolment: bool = Field(

@@ -49,7 +49,7 @@ def withdrawal(reason: WithdrawalReason = WithdrawalReason.NO_SHOW) -> Withdrawa
 
 
 def test_an_enrolment_carries_what_reporting_counts_by() -> None:
-    step = domain.enrol(None, enrolment(), COURSE, LEARNER, KAFKA)
+    step = domain.enrol((), enrolment(), COURSE, LEARNER, KAFKA)
     assert step.outcome is Outcome.ENROLLED
     assert isinstance(step.event, CourseEnrolled)
     assert step.event.organisation is Organisation.EDUCATION
@@ -61,17 +61,19 @@ def test_an_enrolment_carries_what_reporting_counts_by() -> None:
 
 
 def test_a_second_enrolment_on_the_same_course_is_a_duplicate_and_raises_nothing() -> None:
-    first = domain.enrol(None, enrolment(), COURSE, LEARNER, KAFKA)
-    again = domain.enrol(first.enrolment, enrolment(T0 + timedelta(days=5)), COURSE, LEARNER, KAFKA)
+    first = domain.enrol((), enrolment(), COURSE, LEARNER, KAFKA)
+    again = domain.enrol(
+        (first.enrolment,), enrolment(T0 + timedelta(days=5)), COURSE, LEARNER, KAFKA
+    )
     assert again.outcome is Outcome.DUPLICATE
     assert again.event is None
     assert again.enrolment.enrolled_at == T0
 
 
 def test_a_completion_after_an_enrolment_is_not_inferred() -> None:
-    enrolled = domain.enrol(None, enrolment(), COURSE, LEARNER, KAFKA).enrolment
+    enrolled = domain.enrol((), enrolment(), COURSE, LEARNER, KAFKA).enrolment
     step = domain.complete(
-        enrolled, completion(passed=True), COURSE, LEARNER, Cause("e-2", Channel.KAFKA)
+        (enrolled,), completion(passed=True), COURSE, LEARNER, Cause("e-2", Channel.KAFKA)
     )
     assert step.outcome is Outcome.COMPLETED
     assert isinstance(step.event, CourseCompleted)
@@ -83,7 +85,7 @@ def test_a_completion_after_an_enrolment_is_not_inferred() -> None:
 
 def test_a_completion_without_an_enrolment_is_accepted_with_an_inferred_flagged_enrolment() -> None:
     done = T0 + timedelta(days=2)
-    step = domain.complete(None, completion(done), COURSE, LEARNER, KAFKA)
+    step = domain.complete((), completion(done), COURSE, LEARNER, KAFKA)
     assert step.outcome is Outcome.COMPLETED_INFERRED
     assert isinstance(step.event, CourseCompleted)
     assert step.event.inferred_enrolment is True
@@ -92,44 +94,44 @@ def test_a_completion_without_an_enrolment_is_accepted_with_an_inferred_flagged_
 
 
 def test_a_late_enrolment_after_an_inferred_one_is_a_duplicate() -> None:
-    inferred = domain.complete(None, completion(), COURSE, LEARNER, KAFKA).enrolment
-    step = domain.enrol(inferred, enrolment(), COURSE, LEARNER, KAFKA)
+    inferred = domain.complete((), completion(), COURSE, LEARNER, KAFKA).enrolment
+    step = domain.enrol((inferred,), enrolment(), COURSE, LEARNER, KAFKA)
     assert step.outcome is Outcome.DUPLICATE
     assert step.event is None
 
 
 def test_a_second_completion_is_a_duplicate() -> None:
-    done = domain.complete(None, completion(), COURSE, LEARNER, KAFKA).enrolment
-    again = domain.complete(done, completion(T0 + timedelta(days=9)), COURSE, LEARNER, KAFKA)
+    done = domain.complete((), completion(), COURSE, LEARNER, KAFKA).enrolment
+    again = domain.complete((done,), completion(T0 + timedelta(days=9)), COURSE, LEARNER, KAFKA)
     assert again.outcome is Outcome.DUPLICATE
     assert again.event is None
 
 
 def test_a_no_show_withdraws_an_enrolment() -> None:
-    enrolled = domain.enrol(None, enrolment(), COURSE, LEARNER, KAFKA).enrolment
-    step = domain.withdraw(enrolled, withdrawal(), KAFKA)
+    enrolled = domain.enrol((), enrolment(), COURSE, LEARNER, KAFKA).enrolment
+    step = domain.withdraw((enrolled,), withdrawal(), KAFKA)
     assert step.outcome is Outcome.WITHDRAWN
     assert isinstance(step.event, EnrolmentWithdrawn)
     assert step.event.reason is WithdrawalReason.NO_SHOW
     assert step.enrolment.status is Status.WITHDRAWN
-    assert domain.withdraw(step.enrolment, withdrawal(), KAFKA).outcome is Outcome.DUPLICATE
+    assert domain.withdraw((step.enrolment,), withdrawal(), KAFKA).outcome is Outcome.DUPLICATE
 
 
 def test_a_learner_who_withdrew_and_then_completed_is_counted_as_completed() -> None:
-    enrolled = domain.enrol(None, enrolment(), COURSE, LEARNER, KAFKA).enrolment
-    withdrawn = domain.withdraw(enrolled, withdrawal(), KAFKA).enrolment
-    step = domain.complete(withdrawn, completion(), COURSE, LEARNER, KAFKA)
+    enrolled = domain.enrol((), enrolment(), COURSE, LEARNER, KAFKA).enrolment
+    withdrawn = domain.withdraw((enrolled,), withdrawal(), KAFKA).enrolment
+    step = domain.complete((withdrawn,), completion(), COURSE, LEARNER, KAFKA)
     assert step.outcome is Outcome.COMPLETED
     assert step.enrolment.withdrawn_at is None
 
 
 def test_withdrawing_an_unknown_or_completed_enrolment_is_a_conflict() -> None:
     with pytest.raises(Rejected) as unknown:
-        domain.withdraw(None, withdrawal(), KAFKA)
+        domain.withdraw((), withdrawal(), KAFKA)
     assert unknown.value.status == 409
-    done = domain.complete(None, completion(), COURSE, LEARNER, KAFKA).enrolment
+    done = domain.complete((), completion(), COURSE, LEARNER, KAFKA).enrolment
     with pytest.raises(Rejected) as completed:
-        domain.withdraw(done, withdrawal(), KAFKA)
+        domain.withdraw((done,), withdrawal(), KAFKA)
     assert completed.value.status == 409
 
 
