@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypedDict, TypeVar
 
+from services.intake import casework
 from shared.codes import (
     REFERRAL_OUTCOMES,
     AgeBand,
@@ -24,6 +25,14 @@ from shared.codes import (
     sector_of_source,
 )
 from shared.contracts import EventData
+from shared.contracts.casework import (
+    ASSESSMENT_RECORDED,
+    CONFERENCE_RECORDED,
+    STRATEGY_DISCUSSION_RECORDED,
+    AssessmentRecorded,
+    ConferenceRecorded,
+    StrategyDiscussionRecorded,
+)
 from shared.contracts.intake import (
     ACKNOWLEDGED,
     DECIDED,
@@ -70,6 +79,9 @@ Lifecycle = (
     | EarlyHelpAllocationRecorded
     | VistSubmitted
     | EncompassNotificationSent
+    | StrategyDiscussionRecorded
+    | ConferenceRecorded
+    | AssessmentRecorded
 )
 D = TypeVar("D", bound=EventData)
 
@@ -193,6 +205,10 @@ class ContactFile:
     early_help: Recorded[EarlyHelpAllocationRecorded] | None = None
     vist: Recorded[VistSubmitted] | None = None
     encompass: Recorded[EncompassNotificationSent] | None = None
+    # After a referral (see `casework`): the ICPC and assessment clocks.
+    strategy_discussion: Recorded[StrategyDiscussionRecorded] | None = None
+    conference: Recorded[ConferenceRecorded] | None = None
+    assessment: Recorded[AssessmentRecorded] | None = None
     overdue_emitted: bool = False
     applied: frozenset[str] = frozenset()
 
@@ -212,6 +228,9 @@ SLOTS: dict[type[EventData], str] = {
     EarlyHelpAllocationRecorded: "early_help",
     VistSubmitted: "vist",
     EncompassNotificationSent: "encompass",
+    StrategyDiscussionRecorded: "strategy_discussion",
+    ConferenceRecorded: "conference",
+    AssessmentRecorded: "assessment",
 }
 
 
@@ -221,6 +240,9 @@ INBOUND_TYPES: dict[type[EventData], str] = {
     EarlyHelpAllocationRecorded: EARLY_HELP_ALLOCATION_RECORDED,
     VistSubmitted: VIST_SUBMITTED,
     EncompassNotificationSent: ENCOMPASS_NOTIFICATION_SENT,
+    StrategyDiscussionRecorded: STRATEGY_DISCUSSION_RECORDED,
+    ConferenceRecorded: CONFERENCE_RECORDED,
+    AssessmentRecorded: ASSESSMENT_RECORDED,
 }
 
 
@@ -274,6 +296,7 @@ def check_times(file: ContactFile, now: datetime, skew: timedelta) -> None:
     if file.encompass:
         e = file.encompass.data
         _notice_after_incident("notified_at", e.notified_at, e.incident_at, now, skew)
+    casework.check_times(file, now, skew)
 
 
 def _notice_after_incident(
@@ -318,6 +341,8 @@ def record(
 
 def _with(file: ContactFile, event_id: str, data: Lifecycle, now: datetime) -> ContactFile:
     replace = dataclasses.replace
+    if SLOTS[type(data)] in casework.SLOT_NAMES:
+        return replace(file, **{SLOTS[type(data)]: Recorded(event_id, data, now)})
     if isinstance(data, ContactSubmitted):
         return replace(file, contact=Recorded(event_id, data, now))
     if isinstance(data, DecisionRecorded):
@@ -473,6 +498,7 @@ def canonical_events(file: ContactFile) -> list[Outgoing]:
                 frozenset({file.encompass.event_id}),
             )
         )
+    out.extend(casework.canonical_events(file, Outgoing))
     return out
 
 

@@ -211,7 +211,15 @@ def to_document(file: ContactFile, version: int) -> Document:
 
 
 def _occurred_at(data: EventData) -> datetime | None:
-    for name in ("received_at", "decided_at", "allocated_at", "submitted_at", "notified_at"):
+    for name in (
+        "received_at",
+        "decided_at",
+        "allocated_at",
+        "submitted_at",
+        "notified_at",
+        "held_at",
+        "completed_at",
+    ):
         value = getattr(data, name, None)
         if isinstance(value, datetime):
             return value

@@ -20,7 +20,14 @@ from shared.mongo import Document, insert_new
 
 ERASURES = "erasures"
 # The fact kinds keyed by a contact id.
-CONTACT_KINDS = (facts.CONTACTS, facts.VISTS, facts.ENCOMPASS)
+CONTACT_KINDS = (
+    facts.CONTACTS,
+    facts.VISTS,
+    facts.ENCOMPASS,
+    facts.STRATEGY_DISCUSSIONS,
+    facts.CONFERENCES,
+    facts.ASSESSMENTS,
+)
 Erased = frozenset[tuple[str, str]]  # (partnership, contact id)
 
 

@@ -14,8 +14,10 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from services.reporting import assurance, casework
 from services.reporting import facts as f
 from services.reporting.periods import periods_in_year
 
@@ -220,7 +222,7 @@ CONTRIBUTIONS: dict[str, Contribution] = {
     f.ENROLMENTS: _enrolment,
 }
 
-COUNTS = (
+COUNTS: tuple[str, ...] = (
     "contacts_received",
     "contacts_acknowledged",
     "contacts_with_wishes_known",
@@ -339,9 +341,13 @@ def _finish(p: _Period) -> Figures:
     return Figures(values, breakdowns)
 
 
-def compute_year(fy: str, facts: Mapping[str, Iterable[Doc]]) -> dict[str, Figures]:
+def compute_year(
+    fy: str, facts: Mapping[str, Iterable[Doc]], *, as_at: datetime | None = None
+) -> dict[str, Figures]:
     """Figures for the financial year `fy`, its quarters and months, from its fact documents
-    (by kind). Every period of the year is present, with zero counts where nothing happened."""
+    (by kind). Every period of the year is present, with zero counts where nothing happened.
+    Figures of what is still open (early-help waits) are as at each period's end, or `as_at`
+    (default: now) for a period not yet ended."""
     periods = {period: _Period() for period in periods_in_year(fy)}
     workforce = _workforce(facts.get(f.WORKFORCE, ()), fy)
     for kind, docs in facts.items():
@@ -356,4 +362,28 @@ def compute_year(fy: str, facts: Mapping[str, Iterable[Doc]]) -> dict[str, Figur
                     contribute(periods[period], doc)
     for acc in periods.values():
         _representation(acc, workforce)
+    now = as_at or datetime.now(UTC)
+    contacts = [d for d in facts.get(f.CONTACTS, ()) if d.get("fy") == fy]
+    for period, acc in periods.items():
+        casework.open_waits(acc, contacts, min(casework.period_end(period), now))
     return {period: _finish(acc) for period, acc in periods.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures kept beside their own code, each with its definition (`glossary`): the ICPC and
+# assessment clocks, open early-help waits and wishes and feelings by agency (`casework`);
+# section 11 and 175 returns and the child death and ALTE counts (`assurance`).
+
+_contact_figures = CONTRIBUTIONS[f.CONTACTS]
+
+
+def _contact_with_wishes_by_agency(p: _Period, c: Doc) -> None:
+    _contact_figures(p, c)
+    casework.contact_wishes(p, c)
+
+
+CONTRIBUTIONS[f.CONTACTS] = _contact_with_wishes_by_agency
+CONTRIBUTIONS.update({**casework.CONTRIBUTIONS, **assurance.CONTRIBUTIONS})
+COUNTS = (*COUNTS, *casework.COUNTS, *assurance.COUNTS)
+RATES.update({**casework.RATES, **assurance.RATES})
+AVERAGES.update(casework.AVERAGES)
