@@ -380,7 +380,7 @@ def section_11_returns(fig: Figures, cells: Cells) -> dict[str, Any]:
     )
     return {
         "by_standard": by_standard,
-        "by_agency": fig.breakdowns.get(assurance.S11_BY_AGENCY, {}),
+        "agency_ratings": fig.breakdowns.get(assurance.S11_BY_AGENCY, {}),
     }
 
 
