@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from services.intake.handlers import ACCEPTED, Receipt, ingest, store_of
+from services.intake.store import SLOT_MODELS
 from shared.auth import agency_scope, sees_agency
 from shared.contracts import decode_inbound
 from shared.contracts.intake import SUBMITTED
@@ -100,6 +101,9 @@ class ContactView(ContactSummary):
     early_help: dict[str, Any] | None = None
     vist: dict[str, Any] | None = None
     encompass: dict[str, Any] | None = None
+    strategy_discussion: dict[str, Any] | None = None
+    conference: dict[str, Any] | None = None
+    assessment: dict[str, Any] | None = None
     timeline: list[TimelineEntry]
 
 
@@ -125,7 +129,7 @@ def _summary(doc: Document) -> dict[str, Any]:
 def _view(doc: Document) -> ContactView:
     slots = {
         slot: doc[slot]["data"]
-        for slot in ("contact", "decision", "early_help", "vist", "encompass")
+        for slot in SLOT_MODELS
         if doc.get(slot)
     }
     timeline = sorted(

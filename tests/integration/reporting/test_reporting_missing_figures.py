@@ -246,3 +246,4 @@ async def test_missing_figures_through_the_real_inbound_paths(infra: Infra, run_
         c1 = (await intake_svc.http.get("/contacts/c1")).json()
         types = {entry["type"] for entry in c1["timeline"]}
         assert {cw.STRATEGY_DISCUSSION_RECORDED, cw.CONFERENCE_RECORDED} <= types
+        assert c1["conference"]["held_at"].startswith("2020-05-20")
