@@ -247,3 +247,4 @@ async def test_missing_figures_through_the_real_inbound_paths(infra: Infra, run_
         types = {entry["type"] for entry in c1["timeline"]}
         assert {cw.STRATEGY_DISCUSSION_RECORDED, cw.CONFERENCE_RECORDED} <= types
         assert c1["conference"]["held_at"].startswith("2020-05-20")
+        assert "15th working day" in card["definitions"]["icpcs_within_15_working_days"]

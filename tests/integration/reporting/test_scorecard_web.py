@@ -214,6 +214,9 @@ async def test_scorecard_website_in_a_browser(infra: Infra, run_id: str, tmp_pat
             )
             assert (await tile.get_attribute("data-status") or None) == target["status"]
             assert words[target["status"]] in await tile.locator(".pulse-rag").inner_text()
+        # each tile says what its figure means: the one definition of docs/metrics.md
+        definition = page.locator("#tile-decisions_within_target_rate .pulse-definition")
+        assert await definition.inner_text() == card["definitions"]["decisions_within_target_rate"]
         assert card["values"]["decisions_overdue_now"] == "c"
         assert (
             await page.locator("#tile-decisions_overdue_now .pulse-tile__value").inner_text()
