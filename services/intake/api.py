@@ -127,11 +127,7 @@ def _summary(doc: Document) -> dict[str, Any]:
 
 
 def _view(doc: Document) -> ContactView:
-    slots = {
-        slot: doc[slot]["data"]
-        for slot in SLOT_MODELS
-        if doc.get(slot)
-    }
+    slots = {slot: doc[slot]["data"] for slot in SLOT_MODELS if doc.get(slot)}
     timeline = sorted(
         doc.get("timeline", []), key=lambda e: (e.get("at") or e["recorded_at"], e["recorded_at"])
     )
