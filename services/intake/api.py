@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from services.intake import domain
 from services.intake.handlers import ACCEPTED, Receipt, ingest, store_of
+from services.intake.store import SLOT_MODELS
 from shared.auth import SERVICE, agency_scope, current_principal, sees_agency
 from shared.contracts import decode_inbound
 from shared.contracts.intake import SUBMITTED
@@ -117,6 +118,9 @@ class ContactView(ContactSummary):
     vist: dict[str, Any] | None = None
     encompass: dict[str, Any] | None = None
     incident: dict[str, Any] | None = None
+    strategy_discussion: dict[str, Any] | None = None
+    conference: dict[str, Any] | None = None
+    assessment: dict[str, Any] | None = None
     timeline: list[TimelineEntry]
 
 
@@ -140,11 +144,7 @@ def _summary(doc: Document) -> dict[str, Any]:
 
 
 def _view(doc: Document) -> ContactView:
-    slots = {
-        slot: doc[slot]["data"]
-        for slot in ("contact", "decision", "early_help", "vist", "encompass", "incident")
-        if doc.get(slot)
-    }
+    slots = {slot: doc[slot]["data"] for slot in SLOT_MODELS if doc.get(slot)}
     timeline = sorted(
         doc.get("timeline", []), key=lambda e: (e.get("at") or e["recorded_at"], e["recorded_at"])
     )

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypedDict, TypeVar
 
+from services.intake import casework
 from shared.codes import (
     REFERRAL_OUTCOMES,
     AgeBand,
@@ -32,6 +33,14 @@ from shared.codes import (
     sector_of_source,
 )
 from shared.contracts import EventData
+from shared.contracts.casework import (
+    ASSESSMENT_RECORDED,
+    CONFERENCE_RECORDED,
+    STRATEGY_DISCUSSION_RECORDED,
+    AssessmentRecorded,
+    ConferenceRecorded,
+    StrategyDiscussionRecorded,
+)
 from shared.contracts.intake import (
     ACKNOWLEDGED,
     DA_INCIDENT_ATTENDED,
@@ -86,6 +95,9 @@ Lifecycle = (
     | VistSubmitted
     | EncompassNotificationSent
     | DomesticAbuseIncidentAttended
+    | StrategyDiscussionRecorded
+    | ConferenceRecorded
+    | AssessmentRecorded
 )
 D = TypeVar("D", bound=EventData)
 
@@ -238,6 +250,10 @@ class ContactFile:
     encompass: Recorded[EncompassNotificationSent] | None = None
     incident: Recorded[DomesticAbuseIncidentAttended] | None = None
     superseded: tuple[Recorded[Any], ...] = ()  # versions no longer (or never) current
+    # After a referral (see `casework`): the ICPC and assessment clocks.
+    strategy_discussion: Recorded[StrategyDiscussionRecorded] | None = None
+    conference: Recorded[ConferenceRecorded] | None = None
+    assessment: Recorded[AssessmentRecorded] | None = None
     overdue_emitted: bool = False
     applied: frozenset[str] = frozenset()
 
@@ -265,6 +281,9 @@ SLOTS: dict[type[EventData], str] = {
     VistSubmitted: "vist",
     EncompassNotificationSent: "encompass",
     DomesticAbuseIncidentAttended: "incident",
+    StrategyDiscussionRecorded: "strategy_discussion",
+    ConferenceRecorded: "conference",
+    AssessmentRecorded: "assessment",
 }
 
 
@@ -273,6 +292,9 @@ SLOT_NAMES = {
     "vist": "VIST",
     "encompass": "Encompass notification",
     "incident": "police incident record",
+    "strategy_discussion": "strategy discussion",
+    "conference": "initial child protection conference",
+    "assessment": "assessment",
 }
 
 
@@ -283,6 +305,9 @@ INBOUND_TYPES: dict[type[EventData], str] = {
     VistSubmitted: VIST_SUBMITTED,
     EncompassNotificationSent: ENCOMPASS_NOTIFICATION_SENT,
     DomesticAbuseIncidentAttended: DA_INCIDENT_ATTENDED,
+    StrategyDiscussionRecorded: STRATEGY_DISCUSSION_RECORDED,
+    ConferenceRecorded: CONFERENCE_RECORDED,
+    AssessmentRecorded: ASSESSMENT_RECORDED,
 }
 
 
@@ -357,6 +382,7 @@ def check_times(file: ContactFile, now: datetime, skew: timedelta) -> None:
     if file.incident:
         i = file.incident.data
         _notice_after_incident("attended_at", i.attended_at, i.incident_at, now, skew)
+    casework.check_times(file, now, skew)
 
 
 def _notice_after_incident(
@@ -587,6 +613,7 @@ def canonical_events(file: ContactFile, calendar: SchoolCalendar = DEFAULT) -> l
         out.append(_encompass_due(file.incident, calendar))
     if file.encompass is not None:
         out.append(_encompass_notified(file.encompass, file.incident, calendar))
+    out.extend(casework.canonical_events(file, Outgoing))
     return out
 
 

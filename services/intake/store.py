@@ -226,8 +226,16 @@ def to_document(file: ContactFile, version: int) -> Document:
 
 
 def _occurred_at(data: EventData) -> datetime | None:
-    names = ("received_at", "decided_at", "allocated_at", "submitted_at", "notified_at")
-    for name in (*names, "attended_at"):
+    for name in (
+        "received_at",
+        "decided_at",
+        "allocated_at",
+        "submitted_at",
+        "notified_at",
+        "held_at",
+        "completed_at",
+        "attended_at",
+    ):
         value = getattr(data, name, None)
         if isinstance(value, datetime):
             return value

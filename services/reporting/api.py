@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path
 
+from services.reporting.glossary import DEFINITIONS
 from services.reporting.handlers import reporting
 from services.reporting.metrics import Figures
 from services.reporting.periods import financial_year_of_period
@@ -68,6 +69,10 @@ def router(runtime: Runtime) -> APIRouter:
             "period": period,
             "disclosure": "controlled" if controlled else "none (internal)",
             "values": values,
+            # each figure's one definition (docs/metrics.md)
+            "definitions": {
+                name: DEFINITIONS[name].definition for name in values if name in DEFINITIONS
+            },
             "targets": {
                 metric: {
                     "target": t.target,

@@ -35,6 +35,14 @@ ESCALATIONS = "escalations"
 LEARNERS = "learners"
 ENROLMENTS = "enrolments"
 WORKFORCE = "workforce"
+# Facts of the casework clocks and the assurance returns (mapped in `reporting.casework` and
+# `reporting.assurance`).
+STRATEGY_DISCUSSIONS = "strategy_discussions"
+CONFERENCES = "conferences"
+ASSESSMENTS = "assessments"
+AUDITS = "audits"
+AUDIT_RETURNS = "audit_returns"
+CDOP_CASES = "cdop_cases"
 KINDS = (
     CONTACTS,
     VISTS,
@@ -46,6 +54,12 @@ KINDS = (
     LEARNERS,
     ENROLMENTS,
     WORKFORCE,
+    STRATEGY_DISCUSSIONS,
+    CONFERENCES,
+    ASSESSMENTS,
+    AUDITS,
+    AUDIT_RETURNS,
+    CDOP_CASES,
 )
 
 
@@ -190,6 +204,7 @@ def _early_help(e: Envelope, d: intake.EarlyHelpAllocated) -> list[FactUpdate]:
         "early_help_allocated": True,
         "early_help_wait_days": d.wait_days,
         "early_help_wait_working_days": d.wait_working_days,
+        "early_help_allocated_at": d.allocated_at,
     }
     return [
         FactUpdate(

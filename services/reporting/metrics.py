@@ -17,9 +17,10 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from services.reporting import assurance, casework
 from services.reporting import facts as f
 from services.reporting.periods import kind_of, periods_in_year
 from shared.action_tracker import action_rag, is_complete, is_overdue
@@ -288,7 +289,7 @@ CONTRIBUTIONS: dict[str, Contribution] = {
     f.ENROLMENTS: _enrolment,
 }
 
-COUNTS = (
+COUNTS: tuple[str, ...] = (
     "contacts_received",
     "contacts_acknowledged",
     "contacts_with_wishes_known",
@@ -422,13 +423,19 @@ def _finish(p: _Period) -> Figures:
 
 
 def compute_year(
-    fy: str, facts: Mapping[str, Iterable[Doc]], *, today: date | None = None
+    fy: str,
+    facts: Mapping[str, Iterable[Doc]],
+    *,
+    today: date | None = None,
+    as_at: datetime | None = None,
 ) -> dict[str, Figures]:
     """Figures for the financial year `fy`, its quarters and months, from its fact documents
     (by kind; actions of earlier years too, for the tracker as at each period's end).
-    Every period of the year is present, with zero counts where nothing happened. `today`
-    (default: today in London) is the day the period under way is taken as at."""
-    today = today or datetime.now(LONDON).date()
+    Every period of the year is present, with zero counts where nothing happened. What is
+    still open (early-help waits, the tracker) is taken as at each period's end, or as at
+    `as_at` (default: now) for the period under way; `today` is that day in London."""
+    now = as_at or datetime.now(UTC)
+    today = today or now.astimezone(LONDON).date()
     periods = {period: _Period() for period in periods_in_year(fy)}
     workforce = _workforce(facts.get(f.WORKFORCE, ()), fy)
     for kind, docs in facts.items():
@@ -446,4 +453,27 @@ def compute_year(
         _tracker_as_at(period, acc, actions, today)
     for acc in periods.values():
         _representation(acc, workforce)
+    contacts = [d for d in facts.get(f.CONTACTS, ()) if d.get("fy") == fy]
+    for period, acc in periods.items():
+        casework.open_waits(acc, contacts, min(casework.period_end(period), now))
     return {period: _finish(acc) for period, acc in periods.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures kept beside their own code, each with its definition (`glossary`): the ICPC and
+# assessment clocks, open early-help waits and wishes and feelings by agency (`casework`);
+# section 11 and 175 returns and the child death and ALTE counts (`assurance`).
+
+_contact_figures = CONTRIBUTIONS[f.CONTACTS]
+
+
+def _contact_with_wishes_by_agency(p: _Period, c: Doc) -> None:
+    _contact_figures(p, c)
+    casework.contact_wishes(p, c)
+
+
+CONTRIBUTIONS[f.CONTACTS] = _contact_with_wishes_by_agency
+CONTRIBUTIONS.update({**casework.CONTRIBUTIONS, **assurance.CONTRIBUTIONS})
+COUNTS = (*COUNTS, *casework.COUNTS, *assurance.COUNTS)
+RATES.update({**casework.RATES, **assurance.RATES})
+AVERAGES.update(casework.AVERAGES)

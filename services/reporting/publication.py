@@ -19,11 +19,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from services.reporting import assurance, casework
 from services.reporting.metrics import AVERAGES, COUNTS, RATES, Figures, Value
 from services.reporting.periods import kind_of
 from shared import disclosure
 from shared.action_tracker import ActionRag
 from shared.codes import ActionStatus, AgeBand, ContactSource, Organisation, Theme, TrainingFormat
+from shared.contracts.assurance import ChildDeathCategory, Section11Rating, Section11Standard
 from shared.disclosure import Key, Line
 from shared.rejections import Rejected
 
@@ -364,6 +366,73 @@ BUILDERS: dict[str, Builder] = {
     "training-representation": training_representation,
     "action-tracker": action_tracker,
 }
+
+
+# Tables of the figures kept beside their own code (`casework`, `assurance`).
+
+
+def wishes_and_feelings_by_agency(fig: Figures, cells: Cells) -> dict[str, Any]:
+    """Contacts by sending agency with the child's wishes and feelings recorded or not, and
+    each agency's rate (inspection: "inconsistent across the partnership")."""
+    columns = [casework.RECORDED, casework.NOT_RECORDED]
+    table = two_way(
+        cells,
+        casework.WISHES_BY_AGENCY,
+        fig.breakdowns.get(casework.WISHES_BY_AGENCY, {}),
+        [],
+        columns,
+    )
+    rates = {
+        agency: disclosure.rate(row.get(casework.RECORDED, 0), table["row_totals"][agency])
+        for agency, row in table["rows"].items()
+    }
+    rate = disclosure.rate(table["column_totals"].get(casework.RECORDED, 0), table["total"])
+    return {**table, "rate_by_agency": rates, "rate": rate}
+
+
+def section_11_returns(fig: Figures, cells: Cells) -> dict[str, Any]:
+    """Section 11 ratings by standard and rating (counts of agencies, controlled), and each
+    agency's own ratings (an agency's self-assessment, not a count of children: shown as is)."""
+    standards = [s.value for s in Section11Standard]
+    ratings = [r.value for r in Section11Rating]
+    by_standard = two_way(
+        cells,
+        assurance.S11_BY_STANDARD,
+        fig.breakdowns.get(assurance.S11_BY_STANDARD, {}),
+        standards,
+        ratings,
+    )
+    return {
+        "by_standard": by_standard,
+        "agency_ratings": fig.breakdowns.get(assurance.S11_BY_AGENCY, {}),
+    }
+
+
+def child_deaths_by_category(fig: Figures, cells: Cells) -> dict[str, Any]:
+    return one_way(
+        cells,
+        (assurance.DEATHS_BY_CATEGORY,),
+        fig.breakdowns.get(assurance.DEATHS_BY_CATEGORY, {}),
+        [c.value for c in ChildDeathCategory],
+    )
+
+
+BUILDERS.update(
+    {
+        casework.WISHES_TABLE: wishes_and_feelings_by_agency,
+        assurance.S11_TABLE: section_11_returns,
+        assurance.DEATHS_TABLE: child_deaths_by_category,
+    }
+)
+SAME_AS_SCORECARD.update(
+    {
+        (casework.WISHES_BY_AGENCY, TOTAL, TOTAL): "contacts_with_wishes_known",
+        (casework.WISHES_BY_AGENCY, TOTAL, casework.RECORDED): "contacts_with_wishes_recorded",
+        (assurance.S11_BY_STANDARD, TOTAL, TOTAL): assurance.S11_STANDARDS_RATED,
+        (assurance.S11_BY_STANDARD, TOTAL, "met"): assurance.S11_STANDARDS_MET,
+        (assurance.DEATHS_BY_CATEGORY, TOTAL): assurance.DEATHS,
+    }
+)
 
 
 # ---------------------------------------------------------------------------------------------

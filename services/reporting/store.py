@@ -51,7 +51,14 @@ FACT_META = "fact_meta"
 READ_MODELS = (FACT_LOG, FACT_META, "figures")
 ERASURES = "erasures"  # tombstones (see `erasure`), honoured by every fold
 # The fact kinds keyed by a contact id (what an erasure removes).
-CONTACT_KINDS = (facts.CONTACTS, facts.VISTS, facts.ENCOMPASS)
+CONTACT_KINDS = (
+    facts.CONTACTS,
+    facts.VISTS,
+    facts.ENCOMPASS,
+    facts.STRATEGY_DISCUSSIONS,
+    facts.CONFERENCES,
+    facts.ASSESSMENTS,
+)
 # Fact updates per log entry: a consumer batch makes one entry; a rebuild, whose batches
 # are large, splits its entries to stay far below the 16 MiB document limit.
 MAX_ENTRY_UPDATES = 5000

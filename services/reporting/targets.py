@@ -112,6 +112,59 @@ DEFAULT_TARGETS: dict[str, Target] = {
             amber=5.0,
             why="annual report 2020/21: 80% of enrolments completed",
         ),
+        Target(
+            "sins_notified_within_5_working_days_rate",
+            100.0,
+            amber=10.0,
+            why="serious incident notification within 5 working days of the council becoming aware",
+        ),
+        Target(
+            "acknowledgement_seconds_max",
+            60.0,
+            "at_most",
+            amber=240.0,
+            why="acknowledge a submitted contact at once (inspection: MARF acknowledgements "
+            "not timely)",
+        ),
+        Target(
+            "early_help_wait_days_max",
+            70.0,
+            "at_most",
+            amber=14.0,
+            why="inspection: some families wait up to 10 weeks for early-help allocation",
+        ),
+        Target(
+            "early_help_waiting_over_10_weeks",
+            0,
+            "at_most",
+            amber=2,
+            why="inspection: no family left waiting more than 10 weeks for early help",
+        ),
+        Target(
+            "icpcs_within_15_working_days_rate",
+            100.0,
+            amber=10.0,
+            why="initial child protection conference within 15 working days of the strategy "
+            "discussion",
+        ),
+        Target(
+            "assessments_within_45_working_days_rate",
+            100.0,
+            amber=10.0,
+            why="assessment within 45 working days of referral",
+        ),
+        Target(
+            "section_11_return_rate",
+            100.0,
+            amber=10.0,
+            why="each agency submits a section 11 return against the four standards",
+        ),
+        Target(
+            "section_175_return_rate",
+            100.0,
+            amber=5.0,
+            why="annual report 2020/21: S175 audit of 933 settings, 100% returned",
+        ),
     )
 }
 

@@ -21,7 +21,7 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from pydantic import BaseModel
 
-from services.reviews import domain
+from services.reviews import assurance, domain
 from services.reviews.settings import ReviewsSettings
 from services.reviews.store import Aggregates, Chain, ReviewStore, version_change
 from shared.consumer import Delivery, Subscription, subscribe
@@ -126,6 +126,10 @@ async def execute(runtime: Runtime, item: Inbound) -> list[Envelope]:
     """Apply one command and publish its events; raises `Conflict` when it makes no sense."""
     data = item.data
     assert isinstance(data, EventData)
+    if assurance.handles(data):  # returns and cases: facts without a lifecycle
+        envelopes = [await assurance.record(runtime.db, item, today_in_london())]
+        await runtime.publish(runtime.topics.reviews_events, envelopes)
+        return envelopes
     target = _subject_of(data)
     if item.envelope.subject not in (None, target):
         raise Rejected("subject-mismatch", f"subject {item.envelope.subject!r} is not {target!r}")

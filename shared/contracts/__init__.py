@@ -23,6 +23,9 @@ from shared.rejections import Rejected
 Direction = Literal["inbound", "canonical", "output"]
 M = TypeVar("M", bound=BaseModel)
 SERVICES = ("intake", "reviews", "training", "reporting")
+# Further contract modules of those services: intake's casework (ICPC and assessment clocks),
+# reviews' assurance returns and child death / ALTE cases.
+MODULES = (*SERVICES, "casework", "assurance")
 
 
 class EventData(BaseModel):
@@ -65,7 +68,7 @@ def event(
 
 
 def all_contracts() -> list[Contract]:
-    for name in SERVICES:
+    for name in MODULES:
         importlib.import_module(f"{__name__}.{name}")
     return sorted(_REGISTRY.values(), key=lambda c: (c.service, c.direction, c.type))
 

@@ -134,7 +134,29 @@ def _actions(p: str, t: Mapping[str, Any]) -> Iterator[Sum]:
         yield _same((*v, "by_rag", "rows", rag), (*v, "by_review_rag", "column_totals", rag))
 
 
+def _wishes(p: str, t: Mapping[str, Any]) -> Iterator[Sum]:
+    v = (p, "wishes-and-feelings-by-agency")
+    yield from _two_way(v, t)
+    yield _same(_sc(p, "contacts_with_wishes_known"), (*v, "total"))
+    yield _same(_sc(p, "contacts_with_wishes_recorded"), (*v, "column_totals", "recorded"))
+
+
+def _section_11(p: str, t: Mapping[str, Any]) -> Iterator[Sum]:
+    v = (p, "section-11-returns", "by_standard")
+    yield from _two_way(v, t["by_standard"])
+    yield _same(_sc(p, "section_11_standards_rated"), (*v, "total"))
+    yield _same(_sc(p, "section_11_standards_met"), (*v, "column_totals", "met"))
+
+
+def _child_deaths(p: str, t: Mapping[str, Any]) -> Iterator[Sum]:
+    yield from _one_way((p, "child-deaths-by-category"), t)
+    yield _same(_sc(p, "child_deaths"), (p, "child-deaths-by-category", "total"))
+
+
 SUMS: dict[str, Callable[[str, Mapping[str, Any]], Iterator[Sum]]] = {
+    "wishes-and-feelings-by-agency": _wishes,
+    "section-11-returns": _section_11,
+    "child-deaths-by-category": _child_deaths,
     "contacts-by-source": _contacts_by_source,
     "contacts-by-sector": _contacts_by_sector,
     "rapid-reviews-by-theme": _themes,
@@ -144,7 +166,7 @@ SUMS: dict[str, Callable[[str, Mapping[str, Any]], Iterator[Sum]]] = {
     "training-representation": _representation,
     "action-tracker": _actions,
 }
-RATE_FIELDS = ("rate", "workforce", "columns", "completion_by")
+RATE_FIELDS = ("rate", "workforce", "columns", "completion_by", "agency_ratings")
 
 
 def _leaves(at: Cell, doc: Any) -> Iterator[tuple[Cell, Any]]:

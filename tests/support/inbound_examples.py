@@ -9,6 +9,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from shared.contracts import assurance as a
+from shared.contracts import casework as cw
 from shared.contracts import intake as i
 from shared.contracts import reviews as r
 from shared.contracts import training as t
@@ -41,6 +43,29 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
     i.VIST_SUBMITTED: {"contact_id": "c-1", "incident_at": TS, "submitted_at": LATER},
     i.ENCOMPASS_NOTIFICATION_SENT: {"contact_id": "c-1", "incident_at": TS, "notified_at": LATER},
     i.DA_INCIDENT_ATTENDED: {"contact_id": "c-1", "incident_at": TS, "attended_at": LATER},
+    cw.STRATEGY_DISCUSSION_RECORDED: {"contact_id": "c-1", "held_at": LATER},
+    cw.CONFERENCE_RECORDED: {"contact_id": "c-1", "held_at": LATER},
+    cw.ASSESSMENT_RECORDED: {"contact_id": "c-1", "started_at": TS, "completed_at": LATER},
+    a.AUDIT_REQUESTED: {
+        "audit_id": "s175-2020-21",
+        "audit": "section-175",
+        "financial_year": "2020-21",
+        "requested_on": DAY,
+        "asked": 933,
+    },
+    a.SECTION_11_RETURN_SUBMITTED: {
+        "agency": "police",
+        "financial_year": "2020-21",
+        "returned_on": DAY,
+        "ratings": [{"standard": s.value, "rating": "met"} for s in a.Section11Standard],
+    },
+    a.SECTION_175_RETURN_SUBMITTED: {
+        "setting_id": "urn-115678",
+        "financial_year": "2020-21",
+        "returned_on": DAY,
+    },
+    a.CHILD_DEATH_NOTIFIED: {"case_id": "cdop-21-001", "notified_on": DAY, "category": "neonatal"},
+    a.ALTE_REVIEW_SUBMITTED: {"case_id": "alte-21-001", "reviewed_on": DAY, "rapid_review": False},
     r.OPEN_REQUESTED: {"review_id": "r-1", "kind": "maca", "title": "Audit", "opened_on": DAY},
     r.NOTIFICATION_REPORTED: {"review_id": "r-1", "notified_on": DAY},
     r.RAPID_REVIEW_COMPLETION_REPORTED: {

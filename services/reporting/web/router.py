@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from services.reporting.glossary import DEFINITIONS
 from services.reporting.handlers import reporting
 from services.reporting.periods import financial_year_of_period, kind_of, periods_in_year
 from services.reporting.publication import BUILDERS
@@ -40,6 +41,10 @@ templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["shown"] = published.shown
 templates.env.filters["humanise"] = sheets.humanise
 templates.env.filters["as_json"] = lambda v: json.dumps(v)
+# Each figure's one definition (docs/metrics.md), shown beside it.
+templates.env.filters["definition"] = lambda metric: getattr(
+    DEFINITIONS.get(metric), "definition", ""
+)
 
 
 def _fy(period: str) -> str:

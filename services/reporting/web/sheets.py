@@ -26,6 +26,9 @@ TABLE_TITLES = {
     "training-by-course": "Training enrolments by course and organisation",
     "training-representation": "Training representation against the workforce",
     "action-tracker": "Action tracker",
+    "wishes-and-feelings-by-agency": "Wishes and feelings recorded, by agency",
+    "section-11-returns": "Section 11 returns against the four standards",
+    "child-deaths-by-category": "Child deaths by category",
 }
 # Excel sheet names are at most 31 characters.
 SHEET_NAMES = {
@@ -37,6 +40,9 @@ SHEET_NAMES = {
     "training-by-course": "Training by course",
     "training-representation": "Training representation",
     "action-tracker": "Action tracker",
+    "wishes-and-feelings-by-agency": "Wishes and feelings by agency",
+    "section-11-returns": "Section 11 returns",
+    "child-deaths-by-category": "Child deaths by category",
 }
 SUPPRESSION_NOTE = (
     "c = suppressed: a count from 1 to 5, or a figure from which one could be worked out "
