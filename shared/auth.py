@@ -49,7 +49,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Match
 
 from shared.inbound_policy import PARTNERSHIP_PATTERN
 from shared.rejections import Rejected
@@ -352,17 +351,38 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
+def _route_templates(app: Any) -> list[tuple[re.Pattern[str], str]]:
+    """The app's route templates (from its OpenAPI document, and its plain routes), each with
+    a pattern matching the paths it serves; made once per app."""
+    cached: list[tuple[re.Pattern[str], str]] | None = getattr(app.state, "route_templates", None)
+    if cached is not None:
+        return cached
+    templates: list[str] = []
+    openapi = getattr(app, "openapi", None)
+    if callable(openapi):
+        templates.extend(openapi().get("paths", {}))
+    templates.extend(str(r.path) for r in getattr(app, "routes", []) if getattr(r, "path", None))
+    found = []
+    for template in dict.fromkeys(templates):
+        pattern = re.sub(r"\\\{[^}:]+:path\\\}", ".+", re.escape(template))
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
+        found.append((re.compile(f"^{pattern}$"), template))
+    # The most literal template first: `/contacts/export` before `/contacts/{contact_id}`.
+    found.sort(key=lambda pair: (pair[1].count("{"), -len(pair[1])))
+    app.state.route_templates = found
+    return found
+
+
 def _route_of(request: Request) -> str:
     """The route template the request is for (`/contacts/{contact_id}`), so a log line holds
     no identifier, name or date a caller put in the path."""
-    partial = None
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "?"))
-        if match is Match.PARTIAL and partial is None:
-            partial = str(getattr(route, "path", "?"))
-    return partial or "(no route)"
+    try:
+        for pattern, template in _route_templates(request.app):
+            if pattern.match(request.url.path):
+                return template
+    except Exception:  # a log line must not fail the request
+        log.debug("no route templates", exc_info=True)
+    return "(unknown route)"
 
 
 def _refused(request: Request, status: int, principal: Principal | None, reason: str) -> None:
