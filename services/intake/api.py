@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from services.intake.handlers import ACCEPTED, Receipt, ingest, store_of
+from services.intake.handlers import ACCEPTED, FRONT_DOOR_TYPES, Receipt, ingest, store_of
 from shared.auth import (
     DECIDE,
     SUBMIT,
@@ -26,12 +26,7 @@ from shared.auth import (
     sees_partnership,
 )
 from shared.contracts import Inbound, decode_inbound
-from shared.contracts.intake import (
-    DECISION_RECORDED,
-    EARLY_HELP_ALLOCATION_RECORDED,
-    SUBMITTED,
-    VIST_SUBMITTED,
-)
+from shared.contracts.intake import SUBMITTED
 from shared.events import CONTENT_TYPE, Envelope
 from shared.inbound_policy import MAX_PAGE, Identifier, PartnershipId, QueryMoment
 from shared.mongo import Document
@@ -146,10 +141,6 @@ def _view(doc: Document) -> ContactView:
         doc.get("timeline", []), key=lambda e: (e.get("at") or e["recorded_at"], e["recorded_at"])
     )
     return ContactView(**_summary(doc), **slots, timeline=timeline)
-
-
-# What only the front door (a key with the `decide` role) records.
-FRONT_DOOR_TYPES = frozenset({DECISION_RECORDED, EARLY_HELP_ALLOCATION_RECORDED, VIST_SUBMITTED})
 
 
 def _id_taken() -> Rejected:

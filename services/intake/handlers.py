@@ -24,12 +24,23 @@ from services.intake.settings import IntakeSettings
 from services.intake.store import ContactStore, contact_key, recorded_change
 from shared.consumer import Delivery, Subscription, subscribe
 from shared.contracts import Inbound, accepted_types, decode_inbound
-from shared.contracts.intake import ACKNOWLEDGED, SOURCE
+from shared.contracts.intake import (
+    ACKNOWLEDGED,
+    DECISION_RECORDED,
+    EARLY_HELP_ALLOCATION_RECORDED,
+    SOURCE,
+    VIST_SUBMITTED,
+)
 from shared.events import Envelope, derived_id, new_event
 from shared.records import Entity, EntityCache, Key, Record, Repository, UnitOfWork, retrying
+from shared.rejections import Rejected
 from shared.service import Runtime
+from shared.topics import agency_of
 
 ACCEPTED = accepted_types("intake")
+# What only the front door records: over HTTP with a key of the `decide` role, over Kafka on
+# the bare inbound topic (the partnership's trusted systems'), never on an agency's own topic.
+FRONT_DOOR_TYPES = frozenset({DECISION_RECORDED, EARLY_HELP_ALLOCATION_RECORDED, VIST_SUBMITTED})
 
 
 @dataclass(frozen=True)
@@ -179,12 +190,20 @@ def _receipt(file: domain.ContactFile, env: Envelope) -> Receipt:
     )
 
 
-def _decode(record: ConsumerRecord[Any, Any]) -> Inbound:
-    return decode_inbound(record.value, ACCEPTED)
-
-
 def setup(runtime: Runtime) -> None:
     metrics_of(runtime)  # registered at build time, so /metrics lists them from the start
+
+    def _decode(record: ConsumerRecord[Any, Any]) -> Inbound:
+        item = decode_inbound(record.value, ACCEPTED)
+        agency = agency_of(runtime.topics.intake_inbound, record.topic)
+        if agency is not None and item.envelope.type in FRONT_DOOR_TYPES:
+            raise Rejected(
+                "forbidden-role",
+                "MASH decisions, early-help allocations and VIST receipts come from the front "
+                "door (the inbound topic or HTTP with a decide key), not an agency's topic",
+                status=403,
+            )
+        return item
 
     async def handle(batch: list[Delivery[Inbound]]) -> None:
         await ingest(runtime, [d.item for d in batch])

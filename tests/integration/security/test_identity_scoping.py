@@ -16,7 +16,10 @@ from shared.auth import DECIDE, STAFF, SUBMIT, TRUSTED_SYSTEM, new_key_entry
 from shared.contracts import intake as i
 from shared.contracts import reviews as r
 from shared.events import encode, new_event
+from shared.kafka import ensure_topics
+from shared.topics import Topics, agency_topic, dlq
 from tests.support.inbound_examples import EVENT_DATA
+from tests.support.kafka import eventually, produce, read
 from tests.support.services import running
 
 KEYS = {
@@ -330,3 +333,34 @@ async def test_refusals_are_logged_with_who_and_where_but_never_the_key(
     assert not any(key in caplog.text for key in [*keys, "pp_guessed-key"])
     assert "jane" not in caplog.text
     assert "police-000123" not in caplog.text
+
+
+async def test_a_decision_on_an_agencys_topic_is_dead_lettered(infra: Infra, run_id: str) -> None:
+    # Over Kafka the front door writes the bare inbound topic (the partnership's trusted
+    # systems'); an agency's own topic carries only what that agency may submit.
+    police_topic = agency_topic(Topics(f"t{run_id}.").intake_inbound, "police")
+    await ensure_topics(infra.kafka_bootstrap_servers, [police_topic])
+    async with running("intake", infra, run_id) as svc:
+        decision = _event(i.DECISION_RECORDED, "police", contact_id="k-1")
+        await produce(
+            infra.kafka_bootstrap_servers,
+            police_topic,
+            decision,
+            _event(i.SUBMITTED, "police", contact_id="k-2"),
+        )
+        dead = await read(
+            infra.kafka_bootstrap_servers, dlq(svc.topics.intake_inbound), expect=1, timeout=60
+        )
+        assert [r.headers["dlq.reason"] for r in dead] == ["forbidden-role"]
+        await produce(
+            infra.kafka_bootstrap_servers,
+            svc.topics.intake_inbound,
+            _event(i.DECISION_RECORDED, "council", contact_id="k-2"),
+        )
+
+        async def decided() -> bool:
+            found = await svc.http.get("/contacts/k-2")
+            return found.status_code == 200 and found.json()["status"] == "decided"
+
+        assert await eventually(decided)
+        assert (await svc.http.get("/contacts/k-1")).status_code == 404
