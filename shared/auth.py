@@ -286,6 +286,17 @@ def check_source(source: str) -> None:
         )
 
 
+def check_acting_agency(agency: object, field_name: str) -> None:
+    """Refuse data naming another agency as the one acting (e.g. who raised an escalation)
+    from a key that acts only as its own agency; staff and trusted systems record for any."""
+    principal = _current.get()
+    if principal is None or not isinstance(agency, str):
+        return
+    if principal.roles & {STAFF, TRUSTED_SYSTEM} or agency == principal.agency:
+        return
+    raise forbid("forbidden-source", f"{field_name} must be the key's agency")
+
+
 def require_role(roles: Iterable[str], action: str) -> None:
     """Refuse the request unless the caller holds one of `roles` (no-op without a caller:
     Kafka, or authentication off)."""

@@ -20,6 +20,7 @@ from services.reviews import domain, tracker
 from services.reviews.handlers import ACCEPTED, execute, store_of, today_in_london
 from services.reviews.store import Version
 from shared.auth import (
+    check_acting_agency,
     check_partnership,
     current_principal,
     note_accepted,
@@ -85,7 +86,14 @@ def _command(
         raise rejection(exc, "invalid-envelope") from None
     inbound = Inbound(envelope, parse_data(envelope, ACCEPTED))
     check_agency(envelope, inbound.data)
+    _check_raised_by(inbound)
     note_accepted(envelope.id, source)
+    return inbound
+
+
+def _check_raised_by(inbound: Inbound) -> Inbound:
+    """An agency's key raises escalations as itself (staff record them for any agency)."""
+    check_acting_agency(getattr(inbound.data, "raised_by_agency", None), "raised_by_agency")
     return inbound
 
 
@@ -133,7 +141,8 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.post("/commands", status_code=200, summary="Any reviews command, as a CloudEvent")
     async def command(request: Request) -> dict[str, Any]:
-        return _answer(await execute(runtime, decode_inbound(await request.body(), ACCEPTED)))
+        inbound = _check_raised_by(decode_inbound(await request.body(), ACCEPTED))
+        return _answer(await execute(runtime, inbound))
 
     @api.post(
         "/reviews",

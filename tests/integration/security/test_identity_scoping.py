@@ -256,12 +256,27 @@ async def test_reviews_of_another_partnership_can_be_neither_written_nor_read(
             tracker.json()
             != (await svc.http.get("/tracker?as_of=2024-03-01", headers=as_["staff-p02"])).json()
         )
+        # An agency's key raises escalations as itself; staff record them for any agency.
+        as_gcc = await svc.http.post(
+            "/escalations",
+            json=escalation | {"escalation_id": "x-3"},
+            headers=in_("p02", "police-p02"),
+        )
+        assert as_gcc.status_code == 403, as_gcc.text
+        assert as_gcc.json()["error"] == "forbidden-source"
+        as_itself = await svc.http.post(
+            "/escalations",
+            json=escalation | {"escalation_id": "x-3", "raised_by_agency": "police"},
+            headers=in_("p02", "police-p02"),
+        )
+        assert as_itself.status_code == 201, as_itself.text
+
         # p02's own keys see them.
         assert [
             x["review_id"]
             for x in (await svc.http.get("/reviews", headers=as_["police-p02"])).json()
         ] == ["r-2"]
-        assert len((await svc.http.get("/escalations", headers=as_["police-p02"])).json()) == 1
+        assert len((await svc.http.get("/escalations", headers=as_["police-p02"])).json()) == 2
 
 
 async def test_training_of_another_partnership_can_be_neither_written_nor_read(
@@ -364,3 +379,18 @@ async def test_a_decision_on_an_agencys_topic_is_dead_lettered(infra: Infra, run
 
         assert await eventually(decided)
         assert (await svc.http.get("/contacts/k-1")).status_code == 404
+
+
+async def test_unsuppressed_figures_are_for_staff_of_that_partnership_only(
+    infra: Infra, run_id: str, tmp_path: Path
+) -> None:
+    settings, as_ = _keys(tmp_path)
+    internal = "/internal/partnerships/p01/tables/contacts-by-source/2020-21"
+    async with running("reporting", infra, run_id, **settings) as svc:
+        assert (await svc.http.get(internal, headers=as_["staff-p02"])).status_code == 403
+        assert (await svc.http.get(internal, headers=as_["police"])).status_code == 403
+        # Staff of p01 get past the gate (404: no figures in this empty database).
+        assert (await svc.http.get(internal, headers=as_["staff"])).status_code == 404
+        # The published figures stay open to everyone.
+        published = await svc.http.get("/partnerships/p01/tables/contacts-by-source/2020-21")
+        assert published.status_code == 404
