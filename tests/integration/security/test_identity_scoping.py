@@ -18,7 +18,7 @@ from shared.contracts import reviews as r
 from shared.events import encode, new_event
 from shared.kafka import ensure_topics
 from shared.topics import Topics, agency_topic, dlq
-from tests.support.inbound_examples import EVENT_DATA
+from tests.support.inbound_examples import EVENT_DATA, STATEMENT
 from tests.support.kafka import eventually, produce, read
 from tests.support.services import running
 
@@ -300,6 +300,22 @@ async def test_training_of_another_partnership_can_be_neither_written_nor_read(
             headers=as_["platform"],
         )
         assert workforce.status_code == 403
+
+        statement = STATEMENT | {
+            "context": {
+                "extensions": {
+                    "https://partnership-pulse.example/xapi/partnership": "p02",
+                    "https://partnership-pulse.example/xapi/organisation": "education",
+                }
+            }
+        }
+        xapi = await svc.http.post(
+            "/xapi/statements",
+            content=json.dumps(statement).encode(),
+            headers=as_["platform"] | {"content-type": "application/json"},
+        )
+        assert xapi.status_code == 403, xapi.text
+        assert xapi.json()["error"] == "forbidden-partnership"
 
         # A key of one partnership works in it without naming it.
         mine = await svc.http.put("/courses/k-3", json=course, headers=as_["staff"])
