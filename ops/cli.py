@@ -113,7 +113,8 @@ def stack_status() -> None:
 
 
 keys_app = typer.Typer(
-    help="API keys: each names an agency; only hashes are stored.", no_args_is_help=True
+    help="API keys: each names an agency, its partnerships and its roles; only hashes are stored.",
+    no_args_is_help=True,
 )
 app.add_typer(keys_app, name="keys")
 
@@ -123,18 +124,37 @@ def keys_create(
     key_id: Annotated[str, typer.Option("--id", help="a name for the key, e.g. police-ingest")],
     agency: Annotated[str, typer.Option(help="the agency the key submits as")],
     file: Annotated[Path, typer.Option(help="the key file (API_KEYS_FILE) to add it to")],
-    staff: Annotated[bool, typer.Option(help="may read unsuppressed figures")] = False,
+    partnership: Annotated[
+        list[str],
+        typer.Option(
+            help="a partnership the key acts for (repeat for several; '*' = every one, "
+            "trusted-system keys only)"
+        ),
+    ],
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="submit (default), decide (the MASH front door), staff, trusted-system; "
+            "repeat for several"
+        ),
+    ] = None,
+    staff: Annotated[bool, typer.Option(help="also the staff role (as --role staff)")] = False,
 ) -> None:
     """Create a key, add its hash to the key file, and print the key once."""
     import json
 
-    from shared.auth import AGENCY, STAFF, new_key_entry
+    from shared.auth import STAFF, SUBMIT, new_key_entry
 
     entries = json.loads(file.read_text()) if file.exists() else []
     if any(e["id"] == key_id for e in entries):
         typer.echo(f"error: {file} already has a key {key_id!r}", err=True)
         raise typer.Exit(1)
-    key, entry = new_key_entry(key_id, agency, [AGENCY, STAFF] if staff else [AGENCY])
+    roles = set(role or [SUBMIT]) | ({STAFF} if staff else set())
+    try:
+        key, entry = new_key_entry(key_id, agency, roles, partnerships=partnership)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     file.write_text(json.dumps([*entries, entry], indent=2))
     typer.echo(key)
 
@@ -169,7 +189,10 @@ def simulate(
     topic_prefix: Annotated[str, typer.Option(envvar="TOPIC_PREFIX")] = "",
     api_key: Annotated[
         str | None,
-        typer.Option(envvar="PULSE_API_KEY", help="A key with the service role (for HTTP)."),
+        typer.Option(
+            envvar="PULSE_API_KEY",
+            help="A key with the trusted-system and decide roles (for HTTP).",
+        ),
     ] = None,
     totals_out: Annotated[
         Path | None, typer.Option(help="Write the simulator's own totals here (JSON).")

@@ -16,7 +16,15 @@ from pathlib import Path
 
 from ops import monitoring, processes, stack
 from ops.paths import REPO, state_dir
-from shared.auth import AGENCY, SERVICE, STAFF, new_key_entry
+from shared.auth import (
+    DECIDE,
+    EVERY_PARTNERSHIP,
+    STAFF,
+    SUBMIT,
+    TRUSTED_SYSTEM,
+    KeyStore,
+    new_key_entry,
+)
 
 SERVICES = {"intake": 8001, "reviews": 8002, "training": 8003, "reporting": 8004}
 Say = Callable[[str], None]
@@ -84,26 +92,51 @@ def _print_urls(say: Say) -> None:
 
 
 DEV_AGENCIES = ("police", "schools", "health", "council", "learning-platform")
+# The front door (records MASH decisions) and the learning platform (a trusted system).
+DEV_ROLES = {"council": [SUBMIT, DECIDE], "learning-platform": [TRUSTED_SYSTEM]}
+
+
+def dev_partnerships() -> list[str]:
+    """The partnerships the local keys act for: `PULSE_DEV_PARTNERSHIPS` (comma-separated),
+    else p01, the first one `pulse simulate` makes."""
+    named = os.environ.get("PULSE_DEV_PARTNERSHIPS", "")
+    return [p.strip() for p in named.split(",") if p.strip()] or ["p01"]
 
 
 def dev_keys() -> tuple[Path, dict[str, str]]:
-    """API keys for local runs: one per agency the simulator uses and one staff key. The hashes
-    go to `.pulse/api-keys.json` (the services' API_KEYS_FILE); the keys themselves to
-    `.pulse/dev-keys.json`, readable only by you, for `pulse simulate` and your own calls."""
+    """API keys for local runs: one per agency the simulator uses (the council's with the
+    `decide` role), one staff key and one for the simulator (trusted-system and decide, every
+    partnership). The hashes go to `.pulse/api-keys.json` (the services' API_KEYS_FILE); the
+    keys themselves to `.pulse/dev-keys.json`, readable only by you, for `pulse simulate` and
+    your own calls. Files of an older layout (keys without partnerships) are made anew."""
     hashes, plain = state_dir() / "api-keys.json", state_dir() / "dev-keys.json"
     if hashes.exists() and plain.exists():
-        return hashes, json.loads(plain.read_text())
+        try:
+            KeyStore.from_file(hashes)
+            return hashes, json.loads(plain.read_text())
+        except ValueError:
+            pass  # keys of an older layout: make new ones
     state_dir().mkdir(parents=True, exist_ok=True)
+    partnerships = dev_partnerships()
     entries, keys = [], {}
     for agency in DEV_AGENCIES:
-        key, entry = new_key_entry(f"dev-{agency}", agency, [AGENCY])
+        roles = DEV_ROLES.get(agency, [SUBMIT])
+        key, entry = new_key_entry(f"dev-{agency}", agency, roles, partnerships=partnerships)
         entries.append(entry)
         keys[agency] = key
-    key, entry = new_key_entry("dev-staff", "business-unit", [AGENCY, STAFF])
+    key, entry = new_key_entry(
+        "dev-staff", "business-unit", [SUBMIT, STAFF], partnerships=partnerships
+    )
     entries.append(entry)
     keys["staff"] = key
-    # The partnership's own trusted systems (here: `pulse simulate`) may submit for any agency.
-    key, entry = new_key_entry("dev-simulator", "partnership", [SERVICE])
+    # The partnership's own trusted system (here: `pulse simulate`) submits for any agency,
+    # records the front door's decisions, in every partnership it simulates.
+    key, entry = new_key_entry(
+        "dev-simulator",
+        "partnership",
+        [TRUSTED_SYSTEM, DECIDE],
+        partnerships=[EVERY_PARTNERSHIP],
+    )
     entries.append(entry)
     keys["simulator"] = key
     plain.touch(mode=0o600)

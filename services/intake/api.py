@@ -15,15 +15,25 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from services.intake import domain
-from services.intake.handlers import ACCEPTED, Receipt, ingest, store_of
+from services.intake.handlers import ACCEPTED, FRONT_DOOR_TYPES, Receipt, ingest, store_of
 from services.intake.store import SLOT_MODELS
-from shared.auth import SERVICE, agency_scope, current_principal, sees_agency
-from shared.contracts import decode_inbound
+from shared.auth import (
+    DECIDE,
+    SUBMIT,
+    TRUSTED_SYSTEM,
+    agency_scope,
+    current_principal,
+    partnership_scope,
+    require_role,
+    sees_agency,
+    sees_partnership,
+)
+from shared.contracts import Inbound, decode_inbound
 from shared.contracts.intake import SUBMITTED
 from shared.events import CONTENT_TYPE, Envelope
 from shared.inbound_policy import MAX_PAGE, Identifier, PartnershipId, QueryMoment
 from shared.mongo import Document
-from shared.rejections import Rejected
+from shared.rejections import Conflict, Rejected
 from shared.service import Runtime
 
 MAX_PAGE_SIZE = 200
@@ -152,14 +162,55 @@ def _view(doc: Document) -> ContactView:
 
 
 def _trusted() -> bool:
-    """A caller with the service role (the partnership's own systems), or no authentication
+    """A caller with the trusted-system role (the partnership's own systems), or no authentication
     at all (a local run), as for `check_source`."""
     principal = current_principal()
-    return principal is None or SERVICE in principal.roles
+    return principal is None or TRUSTED_SYSTEM in principal.roles
+
+
+def _id_taken() -> Rejected:
+    """The answer when a contact id of the partnership is another agency's: the same whoever
+    holds it, naming no agency, event, status or time (no existence oracle beyond "in use")."""
+    return Rejected(
+        "contact-id-taken",
+        "this contact id is already in use in the partnership; send the contact under a new id",
+        status=409,
+    )
 
 
 def router(runtime: Runtime) -> APIRouter:
     api = APIRouter(tags=["contacts"])
+
+    async def held_by_another_agency(item: Inbound) -> bool:
+        """Whether the contact this event names is another agency's (only asked for a caller
+        that sees its own agency's contacts only)."""
+        contact_id = getattr(item.data, "contact_id", None)
+        if not isinstance(contact_id, str):
+            return False
+        docs = await store_of(runtime).find(contact_id, item.envelope.partnership)
+        return any(d.get("agency") is not None and not sees_agency(d["agency"]) for d in docs)
+
+    async def accept(item: Inbound) -> ReceiptOut:
+        """Record an event sent over HTTP, if the caller's key may send it."""
+        if item.envelope.type in FRONT_DOOR_TYPES:
+            require_role(
+                [DECIDE],
+                "record MASH decisions, early-help allocations, VIST receipts and casework",
+            )
+        else:
+            require_role([SUBMIT, TRUSTED_SYSTEM], "submit contacts and notifications")
+        own_only = agency_scope() is not None
+        if own_only and await held_by_another_agency(item):
+            raise _id_taken()
+        try:
+            [receipt] = await ingest(runtime, [item])
+        except Conflict:
+            # Another agency's contact stored since the check above: its event ids are not
+            # this caller's to see.
+            if own_only and await held_by_another_agency(item):
+                raise _id_taken() from None
+            raise
+        return ReceiptOut.of(receipt)
 
     @api.post(
         "/contacts",
@@ -173,8 +224,7 @@ def router(runtime: Runtime) -> APIRouter:
     async def submit(request: Request) -> ReceiptOut:
         item = decode_inbound(await request.body(), frozenset({SUBMITTED}))
         domain.check_acknowledgement_source(item.data, trusted=_trusted())
-        [receipt] = await ingest(runtime, [item])
-        return ReceiptOut.of(receipt)
+        return await accept(item)
 
     @api.post(
         "/events",
@@ -186,14 +236,16 @@ def router(runtime: Runtime) -> APIRouter:
         f"topic: {_INBOUND_LIST}. `data.contact_id` names the contact; an event may arrive "
         "before its contact. A second decision, allocation, VIST, Encompass notification or "
         "police incident for a contact needs `data.correction` (reason code and time): it "
-        "then supersedes the earlier one (409 without it).",
+        "then supersedes the earlier one (409 without it). MASH decisions, early-help "
+        "allocations and VIST receipts need a key with the `decide` role (403 otherwise). An "
+        "event naming another agency's contact is refused 409 `contact-id-taken`, without "
+        "saying whose.",
         openapi_extra=_CLOUDEVENT_BODY,
     )
     async def submit_event(request: Request) -> ReceiptOut:
         item = decode_inbound(await request.body(), ACCEPTED)
         domain.check_acknowledgement_source(item.data, trusted=_trusted())
-        [receipt] = await ingest(runtime, [item])
-        return ReceiptOut.of(receipt)
+        return await accept(item)
 
     @api.get(
         "/contacts/{contact_id}",
@@ -210,11 +262,12 @@ def router(runtime: Runtime) -> APIRouter:
             ),
         ] = None,
     ) -> ContactView:
-        # Another agency's contact is not there as far as this caller is concerned.
+        # Another agency's contact, or another partnership's, is not there as far as this
+        # caller is concerned.
         docs = [
             d
             for d in await store_of(runtime).find(contact_id, partnership)
-            if sees_agency(d.get("agency"))
+            if sees_agency(d.get("agency")) and sees_partnership(d.get("partnership"))
         ]
         if not docs:
             raise Rejected("not-found", f"no contact {contact_id}", status=404)
@@ -228,10 +281,14 @@ def router(runtime: Runtime) -> APIRouter:
         "/contacts",
         response_model=ContactPage,
         summary="Contacts by agency and period of receipt, oldest first, paged",
-        description="An agency's key lists only that agency's contacts; staff list all.",
+        description="An agency's key lists only that agency's contacts; the front door, staff "
+        "and trusted systems list every agency's. Only the key's partnerships are listed.",
     )
     async def list_contacts(
         agency: Annotated[Identifier | None, Query(description="Sending agency code.")] = None,
+        partnership: Annotated[
+            PartnershipId | None, Query(description="Only this partnership's contacts.")
+        ] = None,
         received_from: Annotated[
             QueryMoment | None, Query(alias="from", description="Received at or after.")
         ] = None,
@@ -244,8 +301,13 @@ def router(runtime: Runtime) -> APIRouter:
         agency = agency or agency_scope()  # an agency's key: its own contacts
         if not sees_agency(agency):
             raise Rejected("forbidden", "an agency's key lists only its own contacts", status=403)
+        scope = partnership_scope()
+        if partnership is not None:
+            # Another partnership's contacts are not there for this caller: an empty page.
+            scope = frozenset({partnership}) if sees_partnership(partnership) else frozenset()
         total, docs = await store_of(runtime).page(
             agency=agency,
+            partnerships=scope,
             received_from=received_from,
             received_to=received_to,
             skip=(page - 1) * page_size,

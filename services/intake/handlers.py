@@ -26,13 +26,40 @@ from services.intake.store import ContactStore, contact_key, recorded_change
 from shared.auth import current_principal
 from shared.consumer import Delivery, Subscription, subscribe
 from shared.contracts import Inbound, accepted_types, decode_inbound
-from shared.contracts.intake import ACKNOWLEDGED, SOURCE
+from shared.contracts.casework import (
+    ASSESSMENT_RECORDED,
+    CONFERENCE_RECORDED,
+    STRATEGY_DISCUSSION_RECORDED,
+)
+from shared.contracts.intake import (
+    ACKNOWLEDGED,
+    DECISION_RECORDED,
+    EARLY_HELP_ALLOCATION_RECORDED,
+    SOURCE,
+    VIST_SUBMITTED,
+)
 from shared.events import Envelope, derived_id, new_event
 from shared.records import Entity, EntityCache, Key, Record, Repository, UnitOfWork, retrying
+from shared.rejections import Rejected
 from shared.school_calendar import DEFAULT, SchoolCalendar, load_calendars
 from shared.service import Runtime
+from shared.topics import agency_of
 
 ACCEPTED = accepted_types("intake")
+# What only the front door records: over HTTP with a key of the `decide` role, over Kafka on
+# the bare inbound topic (the partnership's trusted systems'), never on an agency's own topic.
+# The casework clocks (strategy discussion, ICPC, assessment) are the council's social care
+# records, so they are the front door's too.
+FRONT_DOOR_TYPES = frozenset(
+    {
+        DECISION_RECORDED,
+        EARLY_HELP_ALLOCATION_RECORDED,
+        VIST_SUBMITTED,
+        STRATEGY_DISCUSSION_RECORDED,
+        CONFERENCE_RECORDED,
+        ASSESSMENT_RECORDED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -210,13 +237,22 @@ def _receipt(file: domain.ContactFile, env: Envelope) -> Receipt:
     )
 
 
-def _decode(record: ConsumerRecord[Any, Any]) -> Inbound:
-    return decode_inbound(record.value, ACCEPTED)
-
-
 def setup(runtime: Runtime) -> None:
     metrics_of(runtime)  # registered at build time, so /metrics lists them from the start
     calendars_of(runtime)  # term-dates files read at start-up, not on the first event
+
+    def _decode(record: ConsumerRecord[Any, Any]) -> Inbound:
+        item = decode_inbound(record.value, ACCEPTED)
+        agency = agency_of(runtime.topics.intake_inbound, record.topic)
+        if agency is not None and item.envelope.type in FRONT_DOOR_TYPES:
+            raise Rejected(
+                "forbidden-role",
+                "MASH decisions, early-help allocations, VIST receipts and casework records "
+                "come from the front door (the inbound topic or HTTP with a decide key), not "
+                "an agency's topic",
+                status=403,
+            )
+        return item
 
     def decode(record: ConsumerRecord[Any, Any]) -> Inbound:
         item = _decode(record)

@@ -131,15 +131,19 @@ class ContactStore:
         self,
         *,
         agency: str | None,
+        partnerships: frozenset[str] | None = None,
         received_from: datetime | None,
         received_to: datetime | None,
         skip: int,
         limit: int,
     ) -> tuple[int, list[Document]]:
-        """Received contacts, oldest first, and how many match in all."""
+        """Received contacts (of `partnerships`, or of every one), oldest first, and how many
+        match in all."""
         query: dict[str, Any] = {"received_at": {"$exists": True}}
         if agency:
             query["agency"] = agency
+        if partnerships is not None:
+            query["partnership"] = {"$in": sorted(partnerships)}
         if received_from or received_to:
             window: dict[str, Any] = {}
             if received_from:

@@ -19,9 +19,16 @@ from pydantic import ValidationError
 from services.reviews import domain, tracker
 from services.reviews.handlers import ACCEPTED, execute, store_of, today_in_london
 from services.reviews.store import Version
-from shared.auth import current_principal, note_accepted
+from shared.auth import (
+    check_acting_agency,
+    check_partnership,
+    current_principal,
+    note_accepted,
+    partnership_scope,
+    sees_partnership,
+)
 from shared.codes import ReviewKind
-from shared.contracts import Inbound, contract_for, decode_inbound, parse_data
+from shared.contracts import Inbound, check_agency, contract_for, decode_inbound, parse_data
 from shared.contracts import reviews as c
 from shared.contracts.reviews import ReviewStage
 from shared.events import Envelope, new_event, rejection
@@ -61,6 +68,7 @@ def _command(
     for name, value in ids.items():
         if body.setdefault(name, value) != value:
             raise Rejected("subject-mismatch", f"{name} in the body is not the one in the path")
+    check_partnership(partnership)
     subject = next(iter(ids.values()), None) or body.get("review_id") or body.get("escalation_id")
     # The caller's agency when authentication is on, so the audit trail names who sent it.
     principal = current_principal()
@@ -77,7 +85,15 @@ def _command(
     except ValidationError as exc:
         raise rejection(exc, "invalid-envelope") from None
     inbound = Inbound(envelope, parse_data(envelope, ACCEPTED))
+    check_agency(envelope, inbound.data)
+    _check_raised_by(inbound)
     note_accepted(envelope.id, source)
+    return inbound
+
+
+def _check_raised_by(inbound: Inbound) -> Inbound:
+    """An agency's key raises escalations as itself (staff record them for any agency)."""
+    check_acting_agency(getattr(inbound.data, "raised_by_agency", None), "raised_by_agency")
     return inbound
 
 
@@ -125,7 +141,8 @@ def router(runtime: Runtime) -> APIRouter:
 
     @api.post("/commands", status_code=200, summary="Any reviews command, as a CloudEvent")
     async def command(request: Request) -> dict[str, Any]:
-        return _answer(await execute(runtime, decode_inbound(await request.body(), ACCEPTED)))
+        inbound = _check_raised_by(decode_inbound(await request.body(), ACCEPTED))
+        return _answer(await execute(runtime, inbound))
 
     @api.post(
         "/reviews",
@@ -184,6 +201,7 @@ def router(runtime: Runtime) -> APIRouter:
         partnership: Partnership,
         key: IdempotencyKey = None,
     ) -> dict[str, Any]:
+        check_partnership(partnership)  # before looking anything up in it
         review_id = body.get("review_id") or await store_of(runtime).review_with_action(
             partnership, action_id
         )
@@ -227,12 +245,26 @@ def router(runtime: Runtime) -> APIRouter:
 
     # -- queries -------------------------------------------------------------------------
 
+    # Reads see only the caller's partnerships: another partnership's reviews and escalations
+    # do not exist for it (lists leave them out, a review of one is 404 like an unknown id).
+
+    async def visible_states(aggregates: Any, partnership: str | None) -> list[dict[str, Any]]:
+        if partnership is not None and not sees_partnership(partnership):
+            return []
+        scope = partnership_scope()
+        states: list[dict[str, Any]] = await aggregates.latest_states(partnership)
+        return [s for s in states if scope is None or s.get("partnership") in scope]
+
     async def reviews(partnership: str | None) -> list[domain.Review]:
-        states = await store_of(runtime).reviews.latest_states(partnership)
+        states = await visible_states(store_of(runtime).reviews, partnership)
         return [domain.Review.model_validate(s) for s in states]
 
     async def latest(review_id: str, partnership: str | None) -> Version:
-        found = await store_of(runtime).reviews.find(review_id, partnership)
+        found = [
+            doc
+            for doc in await store_of(runtime).reviews.find(review_id, partnership)
+            if sees_partnership(doc["partnership"])
+        ]
         if not found:
             raise HTTPException(404, f"no review {review_id}")
         if len(found) > 1:
@@ -308,7 +340,7 @@ def router(runtime: Runtime) -> APIRouter:
     async def escalations(
         partnership: PartnershipQuery = None, open_only: bool = False
     ) -> list[dict[str, Any]]:
-        states = await store_of(runtime).escalations.latest_states(partnership)
+        states = await visible_states(store_of(runtime).escalations, partnership)
         return sorted(
             (s for s in states if not (open_only and s.get("resolved_at"))),
             key=lambda s: str(s["raised_at"]),

@@ -20,7 +20,13 @@ from services.training.domain import Cause, Course, Status
 from services.training.handlers import Fact, ingest, store_of
 from services.training.settings import TrainingSettings
 from services.training.store import Period, TrainingStore
-from shared.auth import current_principal, note_accepted
+from shared.auth import (
+    check_partnership,
+    current_principal,
+    note_accepted,
+    only_one_partnership,
+    sees_partnership,
+)
 from shared.codes import Organisation, TrainingFormat
 from shared.contracts import EventData
 from shared.contracts.training import (
@@ -163,10 +169,17 @@ def router(runtime: Runtime) -> APIRouter:
     def store() -> TrainingStore:
         return store_of(runtime)
 
-    def partnership_of(given: str | None) -> str:
-        chosen = given or default
+    def partnership_of(given: str | None, *, write: bool = False) -> str:
+        """The partnership a request is for: named, else the key's only one, else the
+        default. A write outside the key's partnerships is refused 403; to a read, another
+        partnership has nothing (404)."""
+        chosen = given or only_one_partnership() or default
         if not chosen:
             raise Rejected("partnership-required", "name the partnership: ?partnership=")
+        if write:
+            check_partnership(chosen)
+        elif not sees_partnership(chosen):
+            raise Rejected("not-found", "nothing of this partnership for this key", status=404)
         return chosen
 
     @api.post(
@@ -180,14 +193,18 @@ def router(runtime: Runtime) -> APIRouter:
         body = check_json_document(await request.body())
         received_at = datetime.now(UTC)
         parsed = [xapi.parse(raw, received_at=received_at) for raw in xapi.statements_of(body)]
-        chosen = {s.partnership for s in parsed if s.partnership}
-        if any(s.partnership is None for s in parsed):
-            chosen.add(partnership_of(None))
+        fallback = (
+            partnership_of(None, write=True) if any(not s.partnership for s in parsed) else ""
+        )
+        chosen = {s.partnership or fallback for s in parsed}
+        for p in chosen:
+            check_partnership(p)
         courses: dict[str, dict[str, Course]] = {
             p: await store().courses_by_activity(p, [s.activity_id for s in parsed]) for p in chosen
         }
         facts = [
-            _fact_of(s, s.partnership or default, courses[s.partnership or default]) for s in parsed
+            _fact_of(s, s.partnership or fallback, courses[s.partnership or fallback])
+            for s in parsed
         ]
         await ingest(runtime, facts, all_or_nothing=True)
         principal = current_principal()
@@ -204,7 +221,9 @@ def router(runtime: Runtime) -> APIRouter:
             upserted = CourseUpserted(course_id=course_id, **body.model_dump())
         except ValidationError as exc:
             raise rejection(exc) from None
-        await store().upsert_courses([(partnership_of(partnership), Course.from_event(upserted))])
+        await store().upsert_courses(
+            [(partnership_of(partnership, write=True), Course.from_event(upserted))]
+        )
         return upserted.model_dump(mode="json")
 
     @api.put(
@@ -229,7 +248,9 @@ def router(runtime: Runtime) -> APIRouter:
         # a repeated PUT leaves the figures as they were.
         cause = Cause(str(uuid.uuid4()), Channel.HTTP)
         planned = await ingest(
-            runtime, [Fact(cause, partnership_of(partnership), data)], all_or_nothing=True
+            runtime,
+            [Fact(cause, partnership_of(partnership, write=True), data)],
+            all_or_nothing=True,
         )
         [reported] = planned.outcomes[0].events
         principal = current_principal()

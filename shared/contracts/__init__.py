@@ -113,11 +113,12 @@ class Inbound:
 
 def decode_inbound(raw: bytes | None, accepted: frozenset[str]) -> Inbound:
     """Bytes (from a Kafka record or an HTTP body) to an accepted inbound event, or `Rejected`."""
-    from shared.auth import check_source, note_accepted
+    from shared.auth import check_partnership, check_source, note_accepted
     from shared.events import decode
 
     envelope = decode(raw)
     check_source(envelope.source)
+    check_partnership(envelope.partnership)
     inbound = Inbound(envelope, parse_data(envelope, accepted))
     check_agency(envelope, inbound.data)
     note_accepted(envelope.id, envelope.source)
@@ -129,14 +130,14 @@ def check_agency(envelope: Envelope, data: BaseModel) -> None:
     come from that agency (`source` = `agency/<agency>`, which the API key or the agency's
     own topic vouches for). Sources that are not an agency (the partnership's own systems)
     are not held to it."""
+    from shared.auth import forbid
+
     agency = getattr(data, "agency", None)
     if not isinstance(agency, str) or not envelope.source.startswith("agency/"):
         return
     if envelope.source != f"agency/{agency}":
-        raise Rejected(
-            "forbidden-source",
-            "data.agency must be the sending agency (the event's source)",
-            status=403,
+        raise forbid(
+            "forbidden-source", "data.agency must be the sending agency (the event's source)"
         )
 
 

@@ -18,7 +18,7 @@ from shared.auth import new_key_entry
 async def test_each_service_answers_slash_with_a_page_about_itself(
     service: str, tmp_path: Path
 ) -> None:
-    _, entry = new_key_entry("someone", "police", ["agency"])
+    _, entry = new_key_entry("someone", "police", ["submit"], partnerships=["p01"])
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps([entry]))
     module = importlib.import_module(f"services.{service}.main")

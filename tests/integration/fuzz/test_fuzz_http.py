@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ops.system import SERVICES, Infra
-from shared.auth import AGENCY, STAFF, new_key_entry
+from shared.auth import DECIDE, STAFF, SUBMIT, new_key_entry
 from shared.contracts import intake as i
 from shared.contracts import reviews as r
 from shared.contracts import training as t
@@ -170,8 +170,9 @@ def _routes(openapi: dict[str, Any]) -> list[tuple[str, str, list[str]]]:
 async def test_every_route_with_real_keys_never_answers_5xx(
     infra: Infra, run_id: str, service: str, tmp_path: Path
 ) -> None:
-    agency_key, agency = new_key_entry("police-ingest", "police", [AGENCY])
-    staff_key, staff = new_key_entry("business-unit", "gscp", [STAFF])
+    # Keys of the partnership the examples name, so bodies reach the routes' own checks.
+    agency_key, agency = new_key_entry("police-ingest", "police", [SUBMIT], partnerships=["p1"])
+    staff_key, staff = new_key_entry("business-unit", "gscp", [STAFF, DECIDE], partnerships=["p1"])
     keys_file = tmp_path / "keys.json"
     keys_file.write_text(json.dumps([agency, staff]))
     options: dict[str, Any] = {"auth_disabled": False, "api_keys_file": str(keys_file)}

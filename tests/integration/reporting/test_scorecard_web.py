@@ -143,8 +143,8 @@ async def _json(svc: RunningService, path: str, key: str | None = None) -> dict[
 
 
 async def test_scorecard_website_in_a_browser(infra: Infra, run_id: str, tmp_path: Path) -> None:
-    staff_key, staff = new_key_entry("business-unit", "partnership", ["staff"])
-    agency_key, agency = new_key_entry("police-ingest", "police", ["agency"])
+    staff_key, staff = new_key_entry("business-unit", "partnership", ["staff"], partnerships=[P])
+    agency_key, agency = new_key_entry("police-ingest", "police", ["submit"], partnerships=[P])
     keys = tmp_path / "keys.json"
     keys.write_text(json.dumps([staff, agency]))
     contacts, reviews, training = small_year()

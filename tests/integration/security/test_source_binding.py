@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ops.system import Infra
-from shared.auth import AGENCY, STAFF, new_key_entry
+from shared.auth import STAFF, SUBMIT, new_key_entry
 from shared.contracts.intake import SUBMITTED
 from shared.events import encode, new_event
 from shared.kafka import ensure_topics
@@ -43,7 +43,7 @@ def _with_keys(tmp_path: Path, *entries: dict[str, object]) -> dict[str, object]
 async def test_writes_need_a_key_and_an_agency_submits_only_as_itself(
     infra: Infra, run_id: str, tmp_path: Path
 ) -> None:
-    police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
+    police_key, police = new_key_entry("police-ingest", "police", [SUBMIT], partnerships=["p1"])
     async with running("intake", infra, run_id, **_with_keys(tmp_path, police)) as svc:
         unauthenticated = await svc.http.post("/contacts", content=_contact("c-1", "agency/police"))
         assert unauthenticated.status_code == 401
@@ -110,9 +110,9 @@ async def test_a_record_on_an_agencys_topic_claiming_another_agency_is_dead_lett
 async def test_case_level_reads_need_a_key_and_an_agency_reads_only_its_own(
     infra: Infra, run_id: str, tmp_path: Path
 ) -> None:
-    police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
-    health_key, health = new_key_entry("health-ingest", "health", [AGENCY])
-    staff_key, staff = new_key_entry("mash-manager", "county-council", [STAFF])
+    police_key, police = new_key_entry("police-ingest", "police", [SUBMIT], partnerships=["p1"])
+    health_key, health = new_key_entry("health-ingest", "health", [SUBMIT], partnerships=["p1"])
+    staff_key, staff = new_key_entry("mash-manager", "county-council", [STAFF], partnerships=["p1"])
     settings = _with_keys(tmp_path, police, health, staff)
 
     def as_(key: str) -> dict[str, str]:
@@ -141,7 +141,7 @@ async def test_case_level_reads_need_a_key_and_an_agency_reads_only_its_own(
 async def test_published_figures_are_open_and_the_unsuppressed_ones_need_staff(
     infra: Infra, run_id: str, tmp_path: Path
 ) -> None:
-    police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
+    police_key, police = new_key_entry("police-ingest", "police", [SUBMIT], partnerships=["p1"])
     async with running("reporting", infra, run_id, **_with_keys(tmp_path, police)) as svc:
         published = await svc.http.get("/partnerships/p1/tables/contacts-by-source/2020-21")
         assert published.status_code in (200, 404), published.text  # open: no 401
@@ -154,7 +154,7 @@ async def test_published_figures_are_open_and_the_unsuppressed_ones_need_staff(
 async def test_an_agency_cannot_submit_a_contact_from_another_agency(
     infra: Infra, run_id: str, tmp_path: Path
 ) -> None:
-    police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
+    police_key, police = new_key_entry("police-ingest", "police", [SUBMIT], partnerships=["p1"])
     async with running("intake", infra, run_id, **_with_keys(tmp_path, police)) as svc:
         body = json.loads(_contact("c-20", "agency/police"))
         body["data"]["agency"] = "schools"  # as itself, but claiming the contact is from schools
