@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ops.system import Infra
-from shared.auth import AGENCY, SERVICE, new_key_entry
+from shared.auth import SUBMIT, TRUSTED_SYSTEM, new_key_entry
 from shared.contracts.intake import ACKNOWLEDGED as ACKNOWLEDGED_TYPE
 from shared.contracts.intake import SUBMITTED
 from shared.events import encode, new_event
@@ -72,8 +72,10 @@ async def test_the_trusted_topic_may_back_date_an_acknowledgement_an_agency_topi
 async def test_over_http_only_a_service_key_may_back_date_an_acknowledgement(
     infra: Infra, run_id: str, tmp_path: Path
 ) -> None:
-    police_key, police = new_key_entry("police-ingest", "police", [AGENCY])
-    system_key, system = new_key_entry("simulator", "partnership", [SERVICE])
+    police_key, police = new_key_entry("police-ingest", "police", [SUBMIT], partnerships=["p1"])
+    system_key, system = new_key_entry(
+        "simulator", "partnership", [TRUSTED_SYSTEM], partnerships=["*"]
+    )
     keys_file = tmp_path / "keys.json"
     keys_file.write_text(json.dumps([police, system]))
     settings = {"auth_disabled": False, "api_keys_file": str(keys_file)}
