@@ -26,7 +26,7 @@ from services.reporting.settings import ReportingSettings
 from services.reporting.store import Batch, ReportingStore
 from services.reporting.targets import Target, resolve_targets
 from shared.consumer import Delivery, Subscription, subscribe
-from shared.events import Envelope, decode, describe
+from shared.events import Envelope, decode_canonical_event, describe
 from shared.rejections import Rejected
 from shared.service import Runtime
 
@@ -45,7 +45,7 @@ class Canonical:
 
 
 def decode_canonical(raw: bytes | None) -> Canonical:
-    envelope = decode(raw)
+    envelope = decode_canonical_event(raw)
     model = facts.model_for(envelope.type)
     if model is None:
         return Canonical(envelope, None)
