@@ -187,6 +187,19 @@ class ServiceProcess:
             time.sleep(0.2)
         raise ProcessError(f"{self.service} not healthy within {timeout:.0f}s:\n{self.log_tail()}")
 
+    def peak_rss_mib(self) -> float | None:
+        """The process's peak resident memory so far (Linux `VmHWM`), or None when unknown."""
+        if self.proc is None:
+            return None
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return None
+
     def healthy(self) -> bool:
         try:
             # Our own loopback http URL, never a caller-given one.

@@ -26,6 +26,7 @@ def render(result: BenchResult) -> str:
         f"max {x.max * 1000:,.0f} ms"
         for x in result.latencies
     ]
+    memory = [f"- peak resident memory (VmHWM): {result.memory()}"] if result.peak_rss_mib else []
     failed = [f"- not measured: {f.splitlines()[0]}" for f in result.failures]
     return "\n".join(
         [
@@ -39,6 +40,7 @@ def render(result: BenchResult) -> str:
             *rows,
             "",
             *lat,
+            *memory,
             *failed,
             END,
         ]

@@ -104,6 +104,7 @@ class BenchResult:
     latencies: list[Latency] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     payload_bytes: float = 0.0
+    peak_rss_mib: dict[str, float] = field(default_factory=dict)  # process -> peak MiB
 
     @property
     def ceiling(self) -> float | None:
@@ -127,5 +128,10 @@ class BenchResult:
                 f"{lat.p95 * 1000:,.0f} ms, p99 {lat.p99 * 1000:,.0f} ms, max "
                 f"{lat.max * 1000:,.0f} ms ({lat.events:,} events)"
             )
+        if self.peak_rss_mib:
+            out.append(f"peak memory: {self.memory()}")
         out.extend(f"not measured: {f}" for f in self.failures)
         return out
+
+    def memory(self) -> str:
+        return ", ".join(f"{name} {mib:,.0f} MiB" for name, mib in self.peak_rss_mib.items())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import signal
 import uuid
 from collections.abc import Iterator
@@ -49,14 +50,19 @@ async def _clean(opts: BenchOptions, run: str) -> None:
 
 
 @contextlib.contextmanager
-def _services(opts: BenchOptions, run: str) -> Iterator[dict[str, ServiceProcess]]:
+def _services(
+    opts: BenchOptions, run: str, result: BenchResult
+) -> Iterator[dict[str, ServiceProcess]]:
     procs = {name: service(name, opts, run) for name in ("intake", "reporting")}
     try:
         for proc in procs.values():
             proc.start()
         yield procs
     finally:
-        for proc in procs.values():
+        for name, proc in procs.items():
+            peak = proc.peak_rss_mib()  # before it stops: /proc forgets it then
+            if peak is not None:
+                result.peak_rss_mib[name] = peak
             proc.stop()
 
 
@@ -83,7 +89,7 @@ async def run(opts: BenchOptions, progress: Progress | None = None) -> BenchResu
             result.rates.extend(await raw_ceiling(opts, run_id, data, tick))
         if opts.pipeline or opts.rebuild:
             try:
-                with _services(opts, run_id) as procs:
+                with _services(opts, run_id, result) as procs:
                     if opts.pipeline:
                         await pipeline(
                             opts, run_id, data, latency_data, year, procs["reporting"], tick, result
@@ -103,6 +109,10 @@ async def run(opts: BenchOptions, progress: Progress | None = None) -> BenchResu
             except (BenchError, ProcessError, httpx.HTTPError) as exc:
                 result.failures.append(f"pipeline/rebuild: {exc}")
     finally:
+        # This process produced every phase's events and ran the rebuild and the recount.
+        result.peak_rss_mib["bench (producer, rebuild, recount)"] = (
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        )
         if not opts.keep:
             try:
                 await asyncio.wait_for(_clean(opts, run_id), timeout=60)

@@ -7,6 +7,7 @@ Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -235,6 +236,9 @@ CONTRIBUTIONS = {
 # Open early-help waits, as at a moment
 
 
+_EARLY_HELP = MashOutcome.EARLY_HELP.value
+
+
 def _aware(value: Any) -> datetime | None:
     """A stored time (MongoDB gives naive UTC) as an aware datetime."""
     if not isinstance(value, datetime):
@@ -256,23 +260,48 @@ def period_end(period: str) -> datetime:
     return datetime.combine(last, time(0, 0), LONDON)
 
 
-def waiting_days(c: Doc, as_at: datetime) -> int | None:
-    """Calendar days a contact decided for early help has been waiting at `as_at`, or None
-    when it was not waiting then (not decided for early help by then, or already allocated)."""
-    if c.get("outcome") != MashOutcome.EARLY_HELP.value:
-        return None
-    decided = _aware(c.get("decided_at"))
-    if decided is None or decided >= as_at:
-        return None
-    allocated = _aware(c.get("early_help_allocated_at"))
-    if c.get("early_help_allocated") and (allocated is None or allocated < as_at):
-        return None
-    return max(0, (local_date(as_at - timedelta(microseconds=1)) - local_date(decided)).days)
+@dataclass(frozen=True)
+class Wait:
+    """A contact decided for early help: when, and when allocated (None: not yet)."""
+
+    decided: datetime
+    allocated: datetime | None
+    decided_on: date  # the London day of the decision
 
 
-def open_waits(p: Any, contacts: Iterable[Doc], as_at: datetime) -> None:
+def waits(contacts: Iterable[Doc]) -> list[Wait]:
+    """The contacts decided for early help, their times read once (a year's figures ask
+    about them as at each of its 17 periods' ends)."""
+    out = []
     for c in contacts:
-        days = waiting_days(c, as_at)
+        if c.get("outcome") != _EARLY_HELP:
+            continue
+        decided = _aware(c.get("decided_at"))
+        if decided is None:
+            continue
+        allocated = None
+        if c.get("early_help_allocated"):
+            allocated = _aware(c.get("early_help_allocated_at"))
+            if allocated is None:
+                continue  # allocated at a time not known: never counted as waiting
+        out.append(Wait(decided, allocated, local_date(decided)))
+    return out
+
+
+def waiting_days(w: Wait, as_at: datetime, day: date | None = None) -> int | None:
+    """Calendar days a contact decided for early help has been waiting at `as_at` (whose
+    London day, `day`, the caller may have worked out already), or None when it was not
+    waiting then (not decided for early help by then, or already allocated)."""
+    if w.decided >= as_at or (w.allocated is not None and w.allocated < as_at):
+        return None
+    day = day or local_date(as_at - timedelta(microseconds=1))
+    return max(0, (day - w.decided_on).days)
+
+
+def open_waits(p: Any, candidates: Iterable[Wait], as_at: datetime) -> None:
+    day = local_date(as_at - timedelta(microseconds=1))
+    for w in candidates:
+        days = waiting_days(w, as_at, day)
         if days is None:
             continue
         p.count(EH_WAITING)

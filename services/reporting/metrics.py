@@ -453,9 +453,9 @@ def compute_year(
         _tracker_as_at(period, acc, actions, today)
     for acc in periods.values():
         _representation(acc, workforce)
-    contacts = [d for d in facts.get(f.CONTACTS, ()) if d.get("fy") == fy]
+    waits = casework.waits(d for d in facts.get(f.CONTACTS, ()) if d.get("fy") == fy)
     for period, acc in periods.items():
-        casework.open_waits(acc, contacts, min(casework.period_end(period), now))
+        casework.open_waits(acc, waits, min(casework.period_end(period), now))
     return {period: _finish(acc) for period, acc in periods.items()}
 
 

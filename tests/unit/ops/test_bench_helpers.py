@@ -80,3 +80,15 @@ def test_the_generated_section_is_replaced_and_the_rest_kept(tmp_path: Path) -> 
     assert "2 CPUs (Test CPU)" in text
     assert "`pulse bench`" in text
     assert "| pipeline  | 500 | 1.0 | 500 | 50.0% |" in text
+
+
+def test_peak_memory_per_process_is_reported_when_measured(tmp_path: Path) -> None:
+    """Issue 12: "A 1,000,000-event run, with memory (peak RSS per service) reported"."""
+    doc = tmp_path / "benchmarks.md"
+    result = _result()
+    write_doc(result, doc)
+    assert "peak resident memory" not in doc.read_text()
+    result.peak_rss_mib.update({"intake": 180.4, "reporting": 1234.6})
+    write_doc(result, doc)
+    assert "- peak resident memory (VmHWM): intake 180 MiB, reporting 1,235 MiB" in doc.read_text()
+    assert "peak memory: intake 180 MiB, reporting 1,235 MiB" in result.lines()
