@@ -6,11 +6,12 @@ The shape follows the seeds: police and schools send the most contacts; many con
 health and the police do not convert to a referral (the scrutineer's thresholds finding); some
 decisions miss the one-working-day target; some VISTs are submitted days or weeks after the
 incident; police log each domestic-abuse incident with a child present, and the school is told
-once the VIST is in: most before the next school day, some late ("some report delays in
-receiving timely notifications"), a few never; a few families wait up to ten weeks for early
-help; wishes and feelings are often not recorded. After a referral the council front door
-records strategy discussions, initial child protection conferences (mostly within 15 working
-days of the strategy discussion) and assessments (mostly within 45 working days of referral).
+after police attended: most before the next school day, some late ("some report delays in
+receiving timely notifications"), more often after a delayed VIST, a few never; a few
+families wait up to ten weeks for early help; wishes and feelings are often not recorded.
+After a referral the council front door records strategy discussions, initial child
+protection conferences (mostly within 15 working days of the strategy discussion) and
+assessments (mostly within 45 working days of referral).
 
 The year is sent after the day ("as at" the simulated year), so each contact says when it was
 acknowledged on its day (`acknowledged_at`, which intake takes only from a trusted system such
@@ -132,7 +133,8 @@ DOMESTIC_ABUSE = (Factor.DOMESTIC_ABUSE_A, Factor.DOMESTIC_ABUSE_B, Factor.DOMES
 # never notified and some notifications are late (the inspection).
 ENCOMPASS_MIN_AGE = 2
 ENCOMPASS_NEVER_NOTIFIED = 0.06
-ENCOMPASS_LATE = 0.15
+ENCOMPASS_LATE = 0.12
+ENCOMPASS_LATE_AFTER_DELAYED_VIST = 0.5
 # Casework after a referral: most strategy-discussion referrals have one recorded, over half
 # of those go to an ICPC; most referrals are assessed; a share of each clock is missed.
 STRATEGY_DISCUSSION_HELD = 0.9
@@ -508,10 +510,11 @@ class FrontDoor:
 
     def _encompass(self, c: _Contact, incident_at: datetime, vist_at: datetime) -> None:
         """Police log the domestic-abuse incident (one record per child present: one contact
-        each) with when they attended, and send it with the VIST. The school is told once the
-        VIST is in ("notifications to schools can only take place once police submit a VIST"),
-        so a late VIST makes a late notification; the clock is the next school day after the
-        attendance (`shared.school_calendar`); a few incidents are never notified."""
+        each) with when they attended, and send the record with the VIST. The school is to be
+        told before the next school day after the attendance (`shared.school_calendar`): most
+        are, some late ("some report delays in receiving timely notifications"), more of them
+        when the VIST was delayed, and a few never. The notification follows the attendance;
+        the police system sends its record no earlier than the VIST."""
         rng, t = self.encompass_rng, self.totals
         attended_at = min(incident_at + timedelta(minutes=rng.uniform(5, 90)), vist_at)
         incident = DomesticAbuseIncidentAttended(
@@ -523,9 +526,13 @@ class FrontDoor:
             t.encompass_incidents_not_notified += 1
             return
         deadline = encompass_deadline(attended_at)
-        earliest = vist_at + timedelta(minutes=rng.uniform(20, 60))
-        latest = min(deadline - timedelta(minutes=10), earliest + timedelta(hours=16))
-        if rng.random() >= ENCOMPASS_LATE and earliest < latest:
+        delayed_vist = local_date(vist_at) != local_date(incident_at)
+        late = rng.random() < (
+            ENCOMPASS_LATE_AFTER_DELAYED_VIST if delayed_vist else ENCOMPASS_LATE
+        )
+        earliest = attended_at + timedelta(minutes=rng.uniform(20, 60))
+        latest = min(deadline - timedelta(minutes=10), attended_at + timedelta(hours=16))
+        if not late and earliest < latest:
             notified_at = earliest + (latest - earliest) * rng.random()
         else:
             notified_at = max(earliest, deadline + timedelta(hours=rng.uniform(1, 72)))
@@ -535,7 +542,8 @@ class FrontDoor:
             attended_at=attended_at,
             notified_at=notified_at,
         )
-        self._emit("encompass", ENCOMPASS_NOTIFICATION_SENT, notice, notified_at, c)
+        sent_at = max(notified_at, vist_at + timedelta(seconds=2))
+        self._emit("encompass", ENCOMPASS_NOTIFICATION_SENT, notice, sent_at, c)
         on_time = notified_at < deadline
         t.encompass_notifications += 1
         t.encompass_on_time += on_time
