@@ -101,8 +101,11 @@ def _plain(value: Any) -> Any:
 class PartnershipTotals:
     """What the simulator sent for one partnership: the figures reporting should show.
 
-    Counts of contacts are by receipt; decision, VIST, Encompass and early-help counts are of
-    the events sent (a March contact may be decided in April: the run's totals include it)."""
+    Counts of contacts are by receipt; decision, VIST, Encompass, early-help and casework
+    counts are of the events sent (a March contact may be decided or assessed in April, an
+    April VIST's incident may be in March: the run's totals include them, wherever reporting
+    places them); assurance counts are the year's own (returns for the financial year, child
+    deaths and ALTE reviews dated in it)."""
 
     # Front door
     contacts: int = 0
