@@ -56,6 +56,7 @@ __all__ = [
     "simulate",
     "simulate_years",
     "summary",
+    "topic_for",
     "years_of",
 ]
 
@@ -246,6 +247,13 @@ class HttpSender:
             raise self.failure
 
 
+def topic_for(topics: Topics, item: Outbound) -> str:
+    """The service's bare inbound topic: the partnership's trusted systems' (the simulator
+    is one). Never an agency's own topic, where intake refuses the front door's records
+    (decisions, VIST receipts, casework) and agency-sent acknowledgement times."""
+    return str(getattr(topics, contract_for(item.envelope.type).topic))
+
+
 def _route(options: SimulateOptions, item: Outbound) -> Literal["kafka", "http"]:
     if HTTP_PATHS.get(item.service) is None or options.via == "kafka":
         return "kafka"
@@ -284,8 +292,7 @@ async def run(options: SimulateOptions, progress: Progress | None = None) -> Sim
     try:
         for n, item in enumerate(simulation, start=1):
             if _route(options, item) == "kafka":
-                topic = getattr(topics, contract_for(item.envelope.type).topic)
-                await kafka.send(topic, item.envelope, item.key)
+                await kafka.send(topic_for(topics, item), item.envelope, item.key)
                 result.sent_kafka += 1
             else:
                 path = HTTP_PATHS[item.service]
@@ -366,5 +373,21 @@ def summary(result: SimulationResult) -> list[str]:
             f"reviews, {t.lcsprs} LCSPR, {t.actions} actions; {t.learners_registered:,} "
             f"learners, {t.enrolments:,} enrolments ({t.refresher_enrolments:,} refreshers), "
             f"{rate:.0%} completed"
+        )
+        notified = (
+            t.encompass_incidents_notified / t.encompass_incidents if t.encompass_incidents else 0.0
+        )
+        returned = (
+            t.section_175_returns / t.section_175_settings_asked
+            if t.section_175_settings_asked
+            else 0.0
+        )
+        lines.append(
+            f"{pid} {result.totals.plan.year}: {t.encompass_incidents:,} domestic-abuse incidents "
+            f"with a child present, {notified:.0%} notified to schools; {t.icpcs:,} ICPCs "
+            f"({t.icpcs_within_15_working_days:,} within 15 working days), "
+            f"{t.assessments_completed:,} assessments ({t.assessments_within_45_working_days:,} "
+            f"within 45); S175 {returned:.0%} returned of {t.section_175_settings_asked:,}; "
+            f"{t.child_deaths} child deaths, {t.alte_reviews} ALTE reviews"
         )
     return lines

@@ -1,11 +1,17 @@
-"""The front door's year: contacts, MASH decisions, VISTs, Operation Encompass notifications
-and early-help allocations, as intake's inbound events.
+"""The front door's year: contacts, MASH decisions, VISTs, police domestic-abuse incidents and
+their Operation Encompass notifications, early-help allocations, and the casework clocks after
+a referral (strategy discussion, ICPC, assessment), as intake's inbound events.
 
 The shape follows the seeds: police and schools send the most contacts; many contacts from
 health and the police do not convert to a referral (the scrutineer's thresholds finding); some
 decisions miss the one-working-day target; some VISTs are submitted days or weeks after the
-incident; some Encompass notifications reach the school after the next school day starts; a
-few families wait up to ten weeks for early help; wishes and feelings are often not recorded.
+incident; police log each domestic-abuse incident with a child present, and the school is told
+after police attended: most before the next school day, some late ("some report delays in
+receiving timely notifications"), more often after a delayed VIST, a few never; a few
+families wait up to ten weeks for early help; wishes and feelings are often not recorded.
+After a referral the council front door records strategy discussions, initial child
+protection conferences (mostly within 15 working days of the strategy discussion) and
+assessments (mostly within 45 working days of referral).
 
 The year is sent after the day ("as at" the simulated year), so each contact says when it was
 acknowledged on its day (`acknowledged_at`, which intake takes only from a trusted system such
@@ -36,7 +42,18 @@ from shared.codes import (
     sector_of_source,
 )
 from shared.contracts import EventData
+from shared.contracts.casework import (
+    ASSESSMENT_RECORDED,
+    ASSESSMENT_TARGET_WORKING_DAYS,
+    CONFERENCE_RECORDED,
+    ICPC_TARGET_WORKING_DAYS,
+    STRATEGY_DISCUSSION_RECORDED,
+    AssessmentRecorded,
+    ConferenceRecorded,
+    StrategyDiscussionRecorded,
+)
 from shared.contracts.intake import (
+    DA_INCIDENT_ATTENDED,
     DECISION_RECORDED,
     EARLY_HELP_ALLOCATION_RECORDED,
     ENCOMPASS_NOTIFICATION_SENT,
@@ -47,6 +64,7 @@ from shared.contracts.intake import (
     ConsentReason,
     ContactSubmitted,
     DecisionRecorded,
+    DomesticAbuseIncidentAttended,
     EarlyHelpAllocationRecorded,
     EncompassNotificationSent,
     VistSubmitted,
@@ -111,6 +129,19 @@ NEVER_DECIDED = 0.003
 WISHES_RECORDED = 0.62
 VIST_SHARE_OF_POLICE = 0.8
 DOMESTIC_ABUSE = (Factor.DOMESTIC_ABUSE_A, Factor.DOMESTIC_ABUSE_B, Factor.DOMESTIC_ABUSE_C)
+# Operation Encompass: children of early-years or school age; of their incidents a few are
+# never notified and some notifications are late (the inspection).
+ENCOMPASS_MIN_AGE = 2
+ENCOMPASS_NEVER_NOTIFIED = 0.06
+ENCOMPASS_LATE = 0.12
+ENCOMPASS_LATE_AFTER_DELAYED_VIST = 0.5
+# Casework after a referral: most strategy-discussion referrals have one recorded, over half
+# of those go to an ICPC; most referrals are assessed; a share of each clock is missed.
+STRATEGY_DISCUSSION_HELD = 0.9
+ICPC_HELD = 0.6
+ICPC_LATE = 0.15
+ASSESSED = 0.8
+ASSESSMENT_LATE = 0.12
 _COMMON_FACTORS = [
     Factor.DOMESTIC_ABUSE_B,
     Factor.MENTAL_HEALTH_B,
@@ -189,6 +220,9 @@ class FrontDoor:
         self.rng = plan.rng(partnership, "frontdoor")
         # Its own stream, so the acknowledgement delays change nothing else of the year.
         self.ack_rng = plan.rng(partnership, "acknowledgement")
+        # Likewise Operation Encompass and the casework clocks.
+        self.encompass_rng = plan.rng(partnership, "encompass")
+        self.case_rng = plan.rng(partnership, "casework")
         self._ack_seconds: list[float] = []
         self.totals: PartnershipTotals = totals.of(partnership)
         self.per_year = CONTACTS_PER_YEAR * plan.scale * volume
@@ -229,12 +263,12 @@ class FrontDoor:
 
     def _emit(self, kind: str, type_: str, data: EventData, at: datetime, c: _Contact) -> None:
         profile = SOURCES[c.source]
-        from_agency = kind in ("submitted", "vist", "encompass")
+        from_agency = kind in ("submitted", "vist", "incident", "encompass")
         envelope = new_event(
             id=self.plan.event_id(self.pid, c.contact_id, kind),
             type=type_,
-            # Agencies submit as themselves (`agency/<code>`); decisions and allocations come
-            # from the MASH's system.
+            # Agencies submit as themselves (`agency/<code>`); decisions, allocations and
+            # casework records come from the MASH's (the council front door's) system.
             source=f"agency/{self.pid}-{profile.agency if from_agency else 'mash'}",
             partnership=self.pid,
             subject=c.contact_id,
@@ -392,6 +426,44 @@ class FrontDoor:
             t.referrals_by_source[c.source.value] += 1
         if outcome is MashOutcome.EARLY_HELP:
             self._early_help(c, decided_at)
+        if outcome in REFERRAL_OUTCOMES:
+            self._casework(c, outcome, decided_at)
+
+    def _casework(self, c: _Contact, outcome: MashOutcome, decided_at: datetime) -> None:
+        """The clocks after a referral, recorded by the council front door (a front-door
+        type: the bare inbound topic or HTTP with a decide key, never an agency's topic)."""
+        rng, t = self.case_rng, self.totals
+        if outcome is MashOutcome.STRATEGY_DISCUSSION_S47 and rng.random() < (
+            STRATEGY_DISCUSSION_HELD
+        ):
+            day = add_working_days(local_date(decided_at), rng.choice([0, 0, 1, 1, 2]))
+            held_at = _office_moment(rng, day, after=decided_at)
+            held_at = max(held_at, decided_at + timedelta(minutes=10))
+            strategy = StrategyDiscussionRecorded(contact_id=c.contact_id, held_at=held_at)
+            self._emit("strategy", STRATEGY_DISCUSSION_RECORDED, strategy, held_at, c)
+            t.strategy_discussions += 1
+            if rng.random() < ICPC_HELD:
+                late = rng.random() < ICPC_LATE
+                days = rng.randint(16, 25) if late else rng.randint(5, ICPC_TARGET_WORKING_DAYS)
+                icpc_at = _office_moment(rng, add_working_days(local_date(held_at), days))
+                icpc = ConferenceRecorded(contact_id=c.contact_id, held_at=icpc_at)
+                self._emit("icpc", CONFERENCE_RECORDED, icpc, icpc_at, c)
+                t.icpcs += 1
+                t.icpcs_within_15_working_days += icpc_at < working_day_deadline(
+                    held_at, ICPC_TARGET_WORKING_DAYS
+                )
+        if rng.random() < ASSESSED:
+            late = rng.random() < ASSESSMENT_LATE
+            days = rng.randint(46, 70) if late else rng.randint(8, ASSESSMENT_TARGET_WORKING_DAYS)
+            done_at = _office_moment(rng, add_working_days(local_date(c.received_at), days))
+            assessment = AssessmentRecorded(
+                contact_id=c.contact_id, started_at=decided_at, completed_at=done_at
+            )
+            self._emit("assessment", ASSESSMENT_RECORDED, assessment, done_at, c)
+            t.assessments_completed += 1
+            t.assessments_within_45_working_days += done_at < working_day_deadline(
+                c.received_at, ASSESSMENT_TARGET_WORKING_DAYS
+            )
 
     def _early_help(self, c: _Contact, decided_at: datetime) -> None:
         rng, t = self.rng, self.totals
@@ -429,19 +501,51 @@ class FrontDoor:
         self._emit("vist", VIST_SUBMITTED, vist, submitted_at, c)
         t.vists += 1
         t.vists_same_day += local_date(incident_at) == local_date(submitted_at)
-        if age is not None and age >= 4 and any(f in DOMESTIC_ABUSE for f in factors):
+        if (
+            age is not None
+            and age >= ENCOMPASS_MIN_AGE
+            and any(f in DOMESTIC_ABUSE for f in factors)
+        ):
             self._encompass(c, incident_at, submitted_at)
 
     def _encompass(self, c: _Contact, incident_at: datetime, vist_at: datetime) -> None:
-        """Schools are told once the VIST is in, so a late VIST makes a late notification."""
-        rng, t = self.rng, self.totals
-        if rng.random() < 0.85:
-            notified_at = vist_at + timedelta(minutes=rng.uniform(20, 8 * 60))
-        else:
-            notified_at = vist_at + timedelta(hours=rng.uniform(24, 96))
-        notice = EncompassNotificationSent(
-            contact_id=c.contact_id, incident_at=incident_at, notified_at=notified_at
+        """Police log the domestic-abuse incident (one record per child present: one contact
+        each) with when they attended, and send the record with the VIST. The school is to be
+        told before the next school day after the attendance (`shared.school_calendar`): most
+        are, some late ("some report delays in receiving timely notifications"), more of them
+        when the VIST was delayed, and a few never. The notification follows the attendance;
+        the police system sends its record no earlier than the VIST."""
+        rng, t = self.encompass_rng, self.totals
+        attended_at = min(incident_at + timedelta(minutes=rng.uniform(5, 90)), vist_at)
+        incident = DomesticAbuseIncidentAttended(
+            contact_id=c.contact_id, incident_at=incident_at, attended_at=attended_at
         )
-        self._emit("encompass", ENCOMPASS_NOTIFICATION_SENT, notice, notified_at, c)
+        self._emit("incident", DA_INCIDENT_ATTENDED, incident, vist_at + timedelta(seconds=1), c)
+        t.encompass_incidents += 1
+        if rng.random() < ENCOMPASS_NEVER_NOTIFIED:
+            t.encompass_incidents_not_notified += 1
+            return
+        deadline = encompass_deadline(attended_at)
+        delayed_vist = local_date(vist_at) != local_date(incident_at)
+        late = rng.random() < (
+            ENCOMPASS_LATE_AFTER_DELAYED_VIST if delayed_vist else ENCOMPASS_LATE
+        )
+        earliest = attended_at + timedelta(minutes=rng.uniform(20, 60))
+        latest = min(deadline - timedelta(minutes=10), attended_at + timedelta(hours=16))
+        if not late and earliest < latest:
+            notified_at = earliest + (latest - earliest) * rng.random()
+        else:
+            notified_at = max(earliest, deadline + timedelta(hours=rng.uniform(1, 72)))
+        notice = EncompassNotificationSent(
+            contact_id=c.contact_id,
+            incident_at=incident_at,
+            attended_at=attended_at,
+            notified_at=notified_at,
+        )
+        sent_at = max(notified_at, vist_at + timedelta(seconds=2))
+        self._emit("encompass", ENCOMPASS_NOTIFICATION_SENT, notice, sent_at, c)
+        on_time = notified_at < deadline
         t.encompass_notifications += 1
-        t.encompass_on_time += notified_at < encompass_deadline(incident_at)
+        t.encompass_on_time += on_time
+        t.encompass_incidents_notified += 1
+        t.encompass_incidents_notified_on_time += on_time

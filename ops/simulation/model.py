@@ -101,8 +101,11 @@ def _plain(value: Any) -> Any:
 class PartnershipTotals:
     """What the simulator sent for one partnership: the figures reporting should show.
 
-    Counts of contacts are by receipt; decision, VIST, Encompass and early-help counts are of
-    the events sent (a March contact may be decided in April: the run's totals include it)."""
+    Counts of contacts are by receipt; decision, VIST, Encompass, early-help and casework
+    counts are of the events sent (a March contact may be decided or assessed in April, an
+    April VIST's incident may be in March: the run's totals include them, wherever reporting
+    places them); assurance counts are the year's own (returns for the financial year, child
+    deaths and ALTE reviews dated in it)."""
 
     # Front door
     contacts: int = 0
@@ -122,8 +125,20 @@ class PartnershipTotals:
     vists_same_day: int = 0
     encompass_notifications: int = 0
     encompass_on_time: int = 0
+    # Police domestic-abuse incidents with a child present, and the notifications against them
+    # (placed by the incident: a late VIST's incident may fall in the year before).
+    encompass_incidents: int = 0
+    encompass_incidents_notified: int = 0
+    encompass_incidents_not_notified: int = 0
+    encompass_incidents_notified_on_time: int = 0
     early_help_allocations: int = 0
     early_help_waits_over_10_weeks: int = 0
+    # Casework clocks after a referral (placed by when held or completed)
+    strategy_discussions: int = 0
+    icpcs: int = 0
+    icpcs_within_15_working_days: int = 0
+    assessments_completed: int = 0
+    assessments_within_45_working_days: int = 0
     # Reviews
     serious_incidents: int = 0
     rapid_reviews: int = 0
@@ -137,6 +152,17 @@ class PartnershipTotals:
     actions_by_status: Counter[str] = field(default_factory=Counter)
     escalations_raised: int = 0
     escalations_resolved: int = 0
+    # Assurance: section 11 and 175 returns for the year, child deaths and ALTE reviews
+    section_11_agencies_asked: int = 0
+    section_11_returns: int = 0
+    section_11_standards_rated: int = 0
+    section_11_standards_met: int = 0
+    section_175_settings_asked: int = 0
+    section_175_returns: int = 0
+    child_deaths: int = 0
+    child_deaths_by_category: Counter[str] = field(default_factory=Counter)
+    alte_reviews: int = 0
+    alte_reviews_to_rapid_review: int = 0
     # Training
     learners_registered: int = 0
     learners_by_organisation: Counter[str] = field(default_factory=Counter)

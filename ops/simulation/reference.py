@@ -8,6 +8,7 @@ figures live here too; a unit test checks they equal the training reference fixt
 from __future__ import annotations
 
 from shared.codes import AgeBand, Organisation, Theme
+from shared.contracts.assurance import ChildDeathCategory
 
 Org = Organisation
 
@@ -52,6 +53,17 @@ NEGLECT_VIRTUAL_INDIVIDUALS: dict[Organisation, int] = {
 NEGLECT_VIRTUAL_TOTAL = 56
 
 REGISTERED_USERS = 7200
+
+# Assurance: "the annual Section 175 ... Safeguarding Audit was sent out to all educational
+# settings ... (933 settings in total)", "100% return rate"; "There were a total of 32 child
+# deaths ... 11 Unexpected ... 4 Expected ... 17 Neonatal"; "six cases for ALTE".
+SECTION_175_SETTINGS = 933
+CHILD_DEATHS: dict[ChildDeathCategory, int] = {
+    ChildDeathCategory.UNEXPECTED: 11,
+    ChildDeathCategory.EXPECTED: 4,
+    ChildDeathCategory.NEONATAL: 17,
+}
+ALTE_REVIEWS = 6
 
 # Reviews: nine rapid reviews, three of which (CSE) became one thematic LCSPR.
 RAPID_REVIEWS = 9

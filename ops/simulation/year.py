@@ -1,11 +1,12 @@
-"""The whole simulated year: every partnership's front door, reviews and training, merged
-into one stream of inbound events in time order."""
+"""The whole simulated year: every partnership's front door, reviews (with assurance) and
+training, merged into one stream of inbound events in time order."""
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
 
+from ops.simulation.assurance import AssuranceYear
 from ops.simulation.frontdoor import FrontDoor
 from ops.simulation.model import Outbound, Plan, Totals
 from ops.simulation.reviews import ReviewsYear
@@ -46,6 +47,9 @@ class Simulation:
                 streams.append(FrontDoor(self.plan, pid, size, self.totals))
             if "reviews" in self.parts:
                 streams.append(ReviewsYear(self.plan, pid, self.totals))
+                # Assurance returns and CDOP/ALTE cases also go to reviews (their owner).
+                assurance = AssuranceYear(self.plan, pid, size * self.plan.scale, self.totals)
+                streams.append(assurance)
             if "training" in self.parts:
                 streams.append(TrainingYear(self.plan, pid, size * self.plan.scale, self.totals))
         return heapq.merge(*streams, key=lambda o: o.at)

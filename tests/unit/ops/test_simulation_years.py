@@ -19,6 +19,7 @@ from ops.simulate import years_of
 from ops.simulation.model import Outbound, Plan, Totals
 from ops.simulation.year import run_dry
 from shared.contracts import accepted_types, decode_inbound
+from shared.contracts.assurance import ALTE_REVIEW_SUBMITTED, AUDIT_REQUESTED, CHILD_DEATH_NOTIFIED
 from shared.contracts.intake import SUBMITTED, ContactSubmitted
 from shared.contracts.reviews import ESCALATION_RAISED, OPEN_REQUESTED
 from shared.contracts.training import (
@@ -37,7 +38,8 @@ def year(label: str) -> tuple[list[Outbound], Totals]:
 
 
 def _ids(events: Iterable[Outbound]) -> set[str]:
-    """Every entity id a year creates: contacts, reviews, actions, escalations, learners."""
+    """Every entity id a year creates: contacts, reviews, actions, escalations, audit rounds,
+    child death and ALTE cases."""
     out = set()
     for o in events:
         data, type_ = o.envelope.data, o.envelope.type
@@ -49,17 +51,23 @@ def _ids(events: Iterable[Outbound]) -> set[str]:
             out.add(data["escalation_id"])
         elif "action_id" in data:
             out.add(data["action_id"])
+        elif type_ in (AUDIT_REQUESTED, CHILD_DEATH_NOTIFIED, ALTE_REVIEW_SUBMITTED):
+            out.add(data.get("audit_id") or data["case_id"])
     return out
 
 
 def test_every_year_creates_its_own_ids_for_the_same_partnership() -> None:
-    """Contacts, reviews (SINs, rapid reviews, LCSPRs, audits), actions and escalations of one
-    year never reuse another year's ids, so the next year's commands are not conflicts."""
+    """Contacts, reviews (SINs, rapid reviews, LCSPRs, audits), actions, escalations, audit
+    rounds and CDOP/ALTE cases of one year never reuse another year's ids, so the next year's
+    commands are not conflicts."""
     seen: dict[str, str] = {}
     for label in YEARS:
         ids = _ids(year(label)[0])
         assert any("-sin-" in i for i in ids)
         assert any("-rr-" in i for i in ids)
+        assert any("-s175" in i for i in ids)
+        assert any("-cd-" in i for i in ids)
+        assert any("-alte-" in i for i in ids)
         clash = ids & set(seen)
         assert not clash, f"{label} reuses {sorted(clash)[:3]} of {seen[next(iter(clash))]}"
         seen.update(dict.fromkeys(ids, label))
