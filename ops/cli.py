@@ -339,7 +339,8 @@ def reporting_rebuild(
     typer.echo(
         f"rebuilt {result.database}: {result.events} events replayed "
         f"({result.unusable} unusable), {result.years} partnership-years recomputed "
-        f"in {result.seconds:.1f}s ({result.events / max(result.seconds, 1e-9):,.0f} events/s)"
+        f"in {result.seconds:.1f}s ({result.events / max(result.seconds, 1e-9):,.0f} events/s: "
+        f"{result.describe_phases()})"
     )
 
 

@@ -104,7 +104,7 @@ async def run(opts: BenchOptions, progress: Progress | None = None) -> BenchResu
                         rebuilt = await rebuild_speed(opts, run_id, procs["reporting"], tick)
                         if recount.per_second:
                             share = rebuilt.per_second / recount.per_second
-                            rebuilt.note = f"({share:.0%} of the dataframe recount)"
+                            rebuilt.note = f"({share:.0%} of the dataframe recount) {rebuilt.note}"
                         result.rates.extend([recount, rebuilt])
             except (BenchError, ProcessError, httpx.HTTPError) as exc:
                 result.failures.append(f"pipeline/rebuild: {exc}")

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -109,6 +109,11 @@ class RebuildResult:
     unusable: int  # records that would have been dead-lettered (not decodable / schema)
     years: int  # (partnership, financial year) pairs recomputed
     seconds: float
+    # Where the time went: replaying into memory, writing the new log, computing figures.
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def describe_phases(self) -> str:
+        return ", ".join(f"{name} {secs:.1f}s" for name, secs in self.phases.items())
 
 
 async def rebuild(
@@ -170,6 +175,7 @@ async def rebuild(
                     remaining.discard(tp)
             progress(min(done, total), total)
 
+        phases = {"replay": time.monotonic() - started}
         # The swap: the old read models stayed readable during the replay.
         await store.drop_read_models()
         await store.create_indexes()
@@ -181,8 +187,10 @@ async def rebuild(
             ]
         )
         await store.refresh()  # the new generation, folded from the log just written
+        phases["swap"] = time.monotonic() - started - sum(phases.values())
         for partnership, fy in sorted(touched):
             await recompute_year(store, partnership, fy)
+        phases["figures"] = time.monotonic() - started - sum(phases.values())
         progress(total, total)
         return RebuildResult(
             database=settings.database_name(),
@@ -190,6 +198,7 @@ async def rebuild(
             unusable=unusable,
             years=len(touched),
             seconds=round(time.monotonic() - started, 2),
+            phases=phases,
         )
     finally:
         await consumer.stop()
