@@ -169,7 +169,8 @@ async def rebuild(
                         items.append(decode_canonical(record.value))
                     except Rejected:
                         unusable += 1
-            touched |= state.apply((stored(p, u) for p, u in fact_updates(items, erased)), today)
+            updates = [stored(p, u) for p, u in fact_updates(items, erased)]
+            touched |= state.apply(store.as_stored(updates), today)
             for tp in list(remaining):
                 if await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
@@ -179,14 +180,13 @@ async def rebuild(
         # The swap: the old read models stayed readable during the replay.
         await store.drop_read_models()
         await store.create_indexes()
-        await store.write_log(
-            [Batch("rebuild", 0, 0, list(state.compacted()))]
-            + [
-                Batch(stream_of(tp.topic, tp.partition), begin[tp], end[tp], [])
-                for tp in partitions
-            ]
-        )
-        await store.refresh()  # the new generation, folded from the log just written
+        positions = [
+            Batch(stream_of(tp.topic, tp.partition), begin[tp], end[tp], []) for tp in partitions
+        ]
+        await store.write_log([Batch("rebuild", 0, 0, list(state.compacted())), *positions])
+        # What was folded is what the log now holds (the same values, read back as stored):
+        # the store takes it over instead of reading the log back.
+        await store.adopt(state, {b.stream: b.next for b in positions})
         phases["swap"] = time.monotonic() - started - sum(phases.values())
         for partnership, fy in sorted(touched):
             await recompute_year(store, partnership, fy)

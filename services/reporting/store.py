@@ -192,6 +192,21 @@ class ReportingStore:
         }
         return bson.decode(bson.encode(doc), codec_options=self.log.codec_options)
 
+    def as_stored(self, updates: list[Stored]) -> list[Stored]:
+        """Updates as they read back from the log (dates to the millisecond, tz-aware)."""
+        wrapped = bson.decode(bson.encode({"u": updates}), codec_options=self.log.codec_options)
+        return list(wrapped["u"])
+
+    async def adopt(self, state: FactState, positions: Mapping[str, int]) -> None:
+        """Take over facts folded elsewhere (a rebuild's, from exactly what it wrote to the
+        log) as this store's state at the log's current generation."""
+        state.generation = await self._generation()
+        for stream, next_offset in positions.items():
+            state.advance(stream, next_offset)
+        state.advance("rebuild", 0)
+        state.loaded = True
+        self.state = state
+
     async def write_log(self, batches: Sequence[Batch]) -> None:
         """A rebuild's entries, large batches split into parts (no fold: the rebuild holds
         its own state)."""
