@@ -163,6 +163,7 @@ class ServiceProcess:
         }
         self.env.pop("API_KEYS_FILE", None)  # with auth off, a key file of the shell is moot
         self.proc: subprocess.Popen[bytes] | None = None
+        self._peak_at_stop: float | None = None
 
     @property
     def url(self) -> str:
@@ -188,9 +189,10 @@ class ServiceProcess:
         raise ProcessError(f"{self.service} not healthy within {timeout:.0f}s:\n{self.log_tail()}")
 
     def peak_rss_mib(self) -> float | None:
-        """The process's peak resident memory so far (Linux `VmHWM`), or None when unknown."""
-        if self.proc is None:
-            return None
+        """The process's peak resident memory so far (Linux `VmHWM`; once stopped, as it was
+        then), or None when unknown."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self._peak_at_stop
         try:
             status = Path(f"/proc/{self.proc.pid}/status").read_text()
         except OSError:
@@ -222,6 +224,7 @@ class ServiceProcess:
 
     def stop(self, timeout: float = 40.0) -> None:
         if self.proc is not None and self.proc.poll() is None:
+            self._peak_at_stop = self.peak_rss_mib()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.terminate(timeout)
             if self.proc.poll() is None:
