@@ -58,6 +58,7 @@ class Workload:
     # Over HTTP: chains of commands, each chain in order, the chains all at once.
     http: list[list[Command]] = field(default_factory=list)
     overdue: dict[str, str] = field(default_factory=dict)  # action -> its sweep event's id
+    both: set[str] = field(default_factory=set)  # HTTP commands sent to both instances at once
 
 
 def _workload(today: date) -> Workload:
@@ -142,6 +143,8 @@ def _workload(today: date) -> Workload:
             lcspr_required=n % 3 == 0,
             rationale="Learning is for the partnership as a whole",
         )
+        if n % 5 == 0:
+            w.both |= {done.id, f"h-upd2-{n}"}
         w.http += [
             [done],
             [recommend(f"h-rec1-{n}", rid, "1")],  # a revision of Kafka's, whichever lands first
@@ -169,49 +172,58 @@ def _route(command: Command) -> tuple[str, str, dict[str, Any]]:
     return "POST", f"/reviews/{rid}/{path}", body
 
 
-async def _send_chains(urls: list[str], chains: list[list[Command]]) -> tuple[list[Command], int]:
-    """Every chain at once, each command to the next instance in turn; a command refused 409
-    (its review or action not there yet: Kafka is still recording) or failing is sent again
-    with the same Idempotency-Key, as a client would. Returns the commands accepted and how
-    many answers were 409 (HTTP ahead of Kafka)."""
+@dataclass
+class Sent:
+    accepted: list[Command] = field(default_factory=list)
+    early: int = 0  # answers 409: HTTP ahead of Kafka, sent again
+    # Commands sent to both instances at the same moment whose two answers named different
+    # events (an idempotency key applied twice).
+    answered_twice: list[str] = field(default_factory=list)
+
+
+async def _send_chains(urls: list[str], chains: list[list[Command]], both: set[str]) -> Sent:
+    """Every chain at once, each command to the next instance in turn (those in `both` to
+    both instances at the same moment); a command refused 409 (its review or action not there
+    yet: Kafka is still recording) or failing is sent again with the same Idempotency-Key, as
+    a client would."""
     turn = itertools.count()
     limit = asyncio.Semaphore(16)
-    accepted: list[Command] = []
-    early = 0
+    sent = Sent()
 
-    async def send(client: httpx.AsyncClient, command: Command) -> bool:
+    async def send(client: httpx.AsyncClient, command: Command, first: int) -> list[str] | None:
+        """The ids of the events the command gave, as answered; None if never accepted."""
         method, path, body = _route(command)
         headers = {"X-Partnership": P, "Idempotency-Key": command.id}
-        for _ in range(300):
-            url = urls[next(turn) % len(urls)]
+        for attempt in range(300):
+            url = urls[(first + attempt) % len(urls)]
             try:
                 response = await client.request(method, url + path, json=body, headers=headers)
             except httpx.TransportError:
                 response = None
             if response is not None and response.status_code in (200, 201):
-                return True
+                return sorted(e["id"] for e in response.json()["events"])
             if response is not None and response.status_code == 409:
-                nonlocal early
-                early += 1
-            if (
-                response is not None
-                and response.status_code not in (409,)
-                and response.status_code < 500
-            ):
+                sent.early += 1
+            elif response is not None and response.status_code < 500:
                 raise AssertionError(f"{command.id}: {response.status_code} {response.text}")
             await asyncio.sleep(0.5)
-        return False
+        return None
 
     async def run(client: httpx.AsyncClient, chain: list[Command]) -> None:
         async with limit:
             for command in chain:
-                if not await send(client, command):
+                first = next(turn)
+                starts = [first, first + 1] if command.id in both else [first]
+                answers = await asyncio.gather(*(send(client, command, k) for k in starts))
+                if None in answers:
                     return
-                accepted.append(command)
+                if any(a != answers[0] for a in answers):
+                    sent.answered_twice.append(command.id)
+                sent.accepted.append(command)
 
     async with httpx.AsyncClient(timeout=60) as client:
         await asyncio.gather(*(run(client, chain) for chain in chains))
-    return accepted, early
+    return sent
 
 
 def _recount(accepted: list[Command], today: date) -> dict[str, int]:
@@ -314,10 +326,10 @@ async def test_two_instances_with_http_and_kafka_writing_the_same_reviews(
     urls = [svc.url for svc in reviews]
     async with running([*reviews, *reporting]):
         # Kafka and HTTP at once, on the same reviews, to both instances.
-        (accepted_http, early), _ = await asyncio.gather(
-            _send_chains(urls, w.http), _publish(bootstrap, topics.reviews_inbound, kafka)
+        http, _ = await asyncio.gather(
+            _send_chains(urls, w.http, w.both), _publish(bootstrap, topics.reviews_inbound, kafka)
         )
-        accepted = [*w.kafka, *accepted_http]  # Kafka commands: none may be dead-lettered
+        accepted = [*w.kafka, *http.accepted]  # Kafka commands: none may be dead-lettered
         expected = {derived_id(x.id, t) for x in accepted for t in x.gives} | set(
             w.overdue.values()
         )
@@ -340,17 +352,19 @@ async def test_two_instances_with_http_and_kafka_writing_the_same_reviews(
         + summary(
             "reviews-writers-at-once",
             published=f"{sent} (kafka={len(w.kafka)} http={sent - len(w.kafka)}, "
-            f"http accepted {len(accepted_http)})",
+            f"http accepted {len(http.accepted)})",
             delivered=len(seen.events.keys() & expected),
             lost=len(lost),
             duplicated=len(duplicated),
             dead_lettered=len(seen.dead),
             republished_same_id=seen.republished,
-            http_ahead_of_kafka=early,
+            http_ahead_of_kafka=http.early,
+            sent_to_both_at_once=len(w.both),
         )
     )
     print(summary("reviews-writers-at-once", reporting=figures, recount=want))
-    assert len(accepted_http) == sent - len(w.kafka)
+    assert len(http.accepted) == sent - len(w.kafka)
+    assert not http.answered_twice, http.answered_twice
     assert not seen.dead, seen.dead
     assert not lost, sorted(lost)[:10]
     assert not duplicated, sorted(duplicated)[:10]
