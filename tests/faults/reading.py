@@ -57,13 +57,16 @@ def dead_letter(record: ConsumerRecord[bytes, bytes]) -> tuple[str, str]:
 
 @dataclass
 class Announced:
-    """What a service announced on its canonical topic (each event by id, with how many
-    copies: a copy under the same id is a harmless re-publication) and what it dead-lettered
-    (where the record came from -> why)."""
+    """What a service announced on its canonical topic (each event by id as first seen, with
+    how many copies: a copy under the same id is a harmless re-publication) and what it
+    dead-lettered (where the record came from -> why)."""
 
     events: dict[str, Envelope] = field(default_factory=dict)
     copies: Counter[str] = field(default_factory=Counter)
     dead: dict[str, str] = field(default_factory=dict)
+    # Ids re-published saying something else than their first copy: a subscriber deduping by
+    # id keeps whichever it saw first.
+    changed: set[str] = field(default_factory=set)
 
     def of_type(self, type_: str) -> list[Envelope]:
         return [e for e in self.events.values() if e.type == type_]
@@ -90,7 +93,9 @@ async def announced(
             seen.dead[where] = reason
             return
         event = decode(record.value)
-        seen.events[event.id] = event
+        first = seen.events.setdefault(event.id, event)
+        if first.data != event.data:
+            seen.changed.add(event.id)
         seen.copies[event.id] += 1
 
     await read_until(bootstrap, [topic, dead_letters], lambda: done(seen), handle, within)

@@ -358,6 +358,7 @@ async def test_two_instances_with_http_and_kafka_writing_the_same_reviews(
             duplicated=len(duplicated),
             dead_lettered=len(seen.dead),
             republished_same_id=seen.republished,
+            same_id_other_content=len(seen.changed),
             http_ahead_of_kafka=http.early,
             sent_to_both_at_once=len(w.both),
         )
@@ -366,6 +367,7 @@ async def test_two_instances_with_http_and_kafka_writing_the_same_reviews(
     assert len(http.accepted) == sent - len(w.kafka)
     assert not http.answered_twice, http.answered_twice
     assert not seen.dead, seen.dead
+    assert not seen.changed, sorted(seen.changed)[:10]
     assert not lost, sorted(lost)[:10]
     assert not duplicated, sorted(duplicated)[:10]
     problems = _check_reads(accepted, reads)

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from ops.system import Infra
-from services.training.xapi import PARTNERSHIP_EXTENSION
+from services.training.xapi import ORGANISATION_EXTENSION, PARTNERSHIP_EXTENSION
 from shared.contracts.training import (
     COMPLETED,
     ENROLLED,
@@ -54,30 +54,38 @@ def _completes(n: int, course: str) -> bool:
     return n % 3 != 0 if course == "safeguarding-1" else n % 2 == 0
 
 
-def _statement(n: int, course: str) -> dict[str, Any]:
+def _organisation(n: int) -> str:
+    return ("education", "acute-trust", "county-council")[n % 3]
+
+
+def _statement(n: int, course: str, with_organisation: bool) -> dict[str, Any]:
     learner = f"l{n:04d}"
+    extensions = {PARTNERSHIP_EXTENSION: P}
+    if with_organisation:
+        extensions[ORGANISATION_EXTENSION] = _organisation(n)
     return {
         "id": str(uuid.uuid5(STATEMENTS, f"{learner}/{course}")),
         "actor": {"account": {"homePage": "https://lms.example", "name": learner}},
         "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
         "object": {"id": COURSES[course]},
         "timestamp": (START + timedelta(minutes=n, days=3)).isoformat(),
-        "context": {"extensions": {PARTNERSHIP_EXTENSION: P}},
+        "context": {"extensions": extensions},
     }
 
 
 Keyed = list[tuple[bytes, bytes]]
 
 
-def _workload() -> tuple[Keyed, Keyed, list[dict[str, Any]]]:
+def _workload(with_organisation: bool) -> tuple[Keyed, Keyed, list[dict[str, Any]]]:
     """Registrations and enrolments (Kafka, keyed by learner: spread over both instances)
-    and completions (xAPI) for every learner, on both courses."""
+    and completions (xAPI; naming the learner's organisation, or not) for every learner, on
+    both courses."""
     registrations: Keyed = []
     enrolments: Keyed = []
     completions: list[dict[str, Any]] = []
     for n in range(LEARNERS):
         learner, at = f"l{n:04d}", START + timedelta(minutes=n)
-        org = ("education", "acute-trust", "county-council")[n % 3]
+        org = _organisation(n)
         registrations.append(
             (
                 learner.encode(),
@@ -98,7 +106,7 @@ def _workload() -> tuple[Keyed, Keyed, list[dict[str, Any]]]:
                 (learner.encode(), _inbound(f"enr-{n}-{course}", ENROLMENT_RECORDED, enrolled))
             )
             if _completes(n, course):
-                completions.append(_statement(n, course))
+                completions.append(_statement(n, course, with_organisation))
     return registrations, enrolments, completions
 
 
@@ -124,14 +132,34 @@ async def _post_statements(urls: list[str], statements: list[dict[str, Any]]) ->
     return sum(len(r) for r in results), sum(sum(r) for r in results)
 
 
+async def _read_learners(urls: list[str], ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    """Each learner's record as training shows it (GET /learners/{id}), from both instances."""
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def one(i: int, learner: str) -> dict[str, Any] | None:
+            r = await client.get(
+                f"{urls[i % len(urls)]}/learners/{learner}", params={"partnership": P}
+            )
+            return r.json() if r.status_code == 200 else None
+
+        found = await asyncio.gather(*(one(i, learner) for i, learner in enumerate(ids)))
+    return dict(zip(ids, found, strict=True))
+
+
 @pytest.mark.timeout(1200)
+@pytest.mark.parametrize("registrations_sent", ["first", "with-the-rest"])
 async def test_two_instances_with_kafka_enrolments_and_xapi_completions_at_once(
-    infra: Infra, run_id: str, tmp_path: Path
+    infra: Infra, run_id: str, tmp_path: Path, registrations_sent: str
 ) -> None:
+    """Registrations sent first (completions then name no organisation), or with the
+    enrolments, at the same time as completions that name the organisation: a completion
+    landing first then registers its learner implicitly, and the platform's registration
+    arriving after it must still make the learner a registered one, counted once."""
+    first = registrations_sent == "first"
     bootstrap = infra.kafka_bootstrap_servers
     topics = Topics(f"t{run_id}.")
     await ensure_topics(bootstrap, [topics.training_inbound, topics.training_events])
-    registrations, enrolments, completions = _workload()
+    registrations, enrolments, completions = _workload(with_organisation=not first)
 
     def instance(service: str, **env: str) -> ServiceProcess:
         return ServiceProcess(service, infra, run_id, tmp_path, **env)
@@ -150,7 +178,8 @@ async def test_two_instances_with_kafka_enrolments_and_xapi_completions_at_once(
     expected_completions = {derived_id(s["id"], COMPLETED): s for s in completions}
 
     def registered(seen: Announced) -> bool:
-        return {str(e.subject) for e in seen.of_type(REGISTERED)} >= learners
+        explicit = {str(e.subject) for e in seen.of_type(REGISTERED) if not e.data["implicit"]}
+        return explicit >= learners
 
     def recorded(seen: Announced) -> bool:
         enrolled = {(e.data["learner_id"], e.data["course_id"]) for e in seen.of_type(ENROLLED)}
@@ -159,7 +188,11 @@ async def test_two_instances_with_kafka_enrolments_and_xapi_completions_at_once(
             for e in seen.of_type(COMPLETED)
             if e.data.get("inferred_enrolment")
         }
-        return set(expected_completions) <= seen.events.keys() and enrolled | inferred >= pairs
+        return (
+            set(expected_completions) <= seen.events.keys()
+            and enrolled | inferred >= pairs
+            and registered(seen)
+        )
 
     async with running([*training, *reporting]):
         async with httpx.AsyncClient(timeout=30) as client:
@@ -175,12 +208,18 @@ async def test_two_instances_with_kafka_enrolments_and_xapi_completions_at_once(
                     f"{urls[0]}/courses/{course}", params={"partnership": P}, json=body
                 )
                 assert r.status_code == 200, r.text
-        await _publish(bootstrap, topics.training_inbound, registrations)
-        await announced(bootstrap, topics.training_events, dlq(topics.training_inbound), registered)
+        kafka = enrolments
+        if first:
+            await _publish(bootstrap, topics.training_inbound, registrations)
+            await announced(
+                bootstrap, topics.training_events, dlq(topics.training_inbound), registered
+            )
+        else:
+            kafka = registrations + enrolments  # each learner's registration before its enrolments
         # Kafka and HTTP at once, on the same learners and courses, to both instances.
         (requests, accepted), _ = await asyncio.gather(
             _post_statements(urls, completions),
-            _publish(bootstrap, topics.training_inbound, enrolments),
+            _publish(bootstrap, topics.training_inbound, kafka),
         )
         seen = await announced(
             bootstrap, topics.training_events, dlq(topics.training_inbound), recorded
@@ -190,8 +229,11 @@ async def test_two_instances_with_kafka_enrolments_and_xapi_completions_at_once(
                 (await client.get(f"{url}/totals", params={"partnership": P})).json()
                 for url in urls
             ]
+        learner_reads = await _read_learners(urls, sorted(learners))
         want = {
             "learners_registered": len(learners),
+            # every learner registered by the platform: none known only from a completion
+            "learners_implicit": 0,
             "enrolments": len(pairs),
             "completions": len(completing),
         }
@@ -202,14 +244,14 @@ async def test_two_instances_with_kafka_enrolments_and_xapi_completions_at_once(
     by_fact: dict[tuple[str, ...], set[str]] = {}
     for e in seen.events.values():
         if e.type == REGISTERED:
-            by_fact.setdefault((e.type, str(e.subject)), set()).add(e.id)
+            by_fact.setdefault((e.type, str(e.subject), e.data["implicit"]), set()).add(e.id)
         else:
             fact = (e.data["learner_id"], e.data["course_id"])
             by_fact.setdefault((e.type, *fact), set()).add(e.id)
             if e.type == COMPLETED and e.data.get("inferred_enrolment"):
                 by_fact.setdefault((ENROLLED, *fact), set()).add(e.id)
     wanted = (
-        [(REGISTERED, learner) for learner in learners]
+        [(REGISTERED, learner, False) for learner in learners]
         + [(ENROLLED, *pair) for pair in pairs]
         + [(COMPLETED, *pair) for pair in completing]
     )
@@ -229,16 +271,23 @@ async def test_two_instances_with_kafka_enrolments_and_xapi_completions_at_once(
             duplicated=len(duplicated),
             dead_lettered=len(seen.dead),
             completions_before_enrolment=inferred,
+            completions_before_registration=len(
+                [e for e in seen.of_type(REGISTERED) if e.data["implicit"]]
+            ),
             republished_same_id=seen.republished,
+            same_id_other_content=len(seen.changed),
         )
     )
     print(summary("training-writers-at-once", reporting=figures, recount=want))
     assert accepted == requests
     assert not seen.dead, seen.dead
+    assert not seen.changed, sorted(seen.changed)[:10]
     assert not lost, lost[:10]
     assert not duplicated, list(duplicated.items())[:10]
     for read in totals:  # training's own reads, from each instance
         assert read["total"]["enrolments"] == len(pairs)
         assert read["total"]["completions"] == len(completing)
         assert read["registered_learners"]["total"] == len(learners)
+    implicit = sorted(k for k, v in learner_reads.items() if v is None or v.get("implicit"))
+    assert not implicit, implicit[:10]
     assert figures == want, reporting[0].log_tail()
