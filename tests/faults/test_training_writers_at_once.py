@@ -263,7 +263,7 @@ async def test_two_instances_with_kafka_enrolments_and_xapi_completions_at_once(
     print(
         "\n"
         + summary(
-            "training-writers-at-once",
+            f"training-writers-at-once[{registrations_sent}]",
             published=f"{published} (kafka={len(registrations) + len(enrolments)} "
             f"xapi={len(completions)} in {requests} requests, accepted {accepted})",
             delivered=len(seen.events),
@@ -278,7 +278,9 @@ async def test_two_instances_with_kafka_enrolments_and_xapi_completions_at_once(
             same_id_other_content=len(seen.changed),
         )
     )
-    print(summary("training-writers-at-once", reporting=figures, recount=want))
+    print(
+        summary(f"training-writers-at-once[{registrations_sent}]", reporting=figures, recount=want)
+    )
     assert accepted == requests
     assert not seen.dead, seen.dead
     assert not seen.changed, sorted(seen.changed)[:10]
