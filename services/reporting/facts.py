@@ -425,14 +425,19 @@ def _escalation_base(d: Any) -> dict[str, Any]:
 
 @maps(training.REGISTERED, training.LearnerRegistered)
 def _learner(e: Envelope, d: training.LearnerRegistered) -> list[FactUpdate]:
-    # Re-published when the organisation changes: the newest registration wins.
+    # Re-published when the organisation changes: the newest registration wins. The platform's
+    # own registration wins over an implicit one (the learner first seen in a completion)
+    # whenever either arrives: a completion posted over xAPI often lands before the
+    # registration sent on Kafka, dated days earlier. Its order starts with 'r', after the
+    # digit-led keys of implicit registrations (and of any stored before this rule).
     latest = {"organisation": str(d.organisation), "sector": str(d.sector), "implicit": d.implicit}
+    order = order_key(e.time, e.id) if d.implicit else f"r{order_key(e.time, e.id)}"
     return [
         FactUpdate(
             LEARNERS,
             d.learner_id,
             placed(d.registered_at),
-            Versioned("registration", order_key(e.time, e.id), latest),
+            Versioned("registration", order, latest),
         )
     ]
 

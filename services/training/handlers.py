@@ -280,8 +280,16 @@ def _plan_learner_fact(
     lkey = learner_key(p, data.learner_id)
     known = state.learners.get(lkey)
     if known is not None and known.first_seen_by == cause.id:
-        # This fact registered the learner implicitly before; say so again (same event id).
-        outcome.events.append(_envelope(fact, known.learner.registered_event(), _fact_time(data)))
+        # This fact registered the learner implicitly before; say so again, with the same id
+        # and the same content: the learner as this fact first made it (the learner's current
+        # state may since have been registered by the platform, and an event re-published under
+        # one id must not say something else).
+        if isinstance(data, WithdrawalRecorded) or data.organisation is None:
+            first = known.learner
+        else:
+            at = _fact_time(data)
+            first = domain.learner_for(data.learner_id, None, data.organisation, data.sector, at)
+        outcome.events.append(_envelope(fact, first.registered_event(), _fact_time(data)))
     if current is not None and cause.id in current.published:
         result.seen_before = True
         # Applied before (a redelivery, or a repeated xAPI statement): no second effect, but

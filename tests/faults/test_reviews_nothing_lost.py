@@ -24,9 +24,8 @@ from shared.events import decode, encode, new_event
 from shared.kafka import ensure_topics
 from shared.topics import Topics, dlq
 from tests.faults.conftest import PrivateStack
-from tests.faults.reading import dead_letter, read_until
+from tests.faults.reading import dead_letter, figures_when, read_until
 from tests.faults.test_nothing_lost import _wait_consumed
-from tests.faults.test_training_nothing_lost import _figures
 from tests.support.processes import ServiceProcess
 
 REVIEWS = 300
@@ -147,7 +146,7 @@ async def test_reviews_killed_mid_stream_loses_and_doubles_nothing(
         await asyncio.to_thread(reviews.kill)
         await asyncio.to_thread(reviews.start)
         seen, dead = await _drain(bootstrap, topics, sum(reasons.values()))
-        figures = await _figures(reporting, {"reviews_opened": REVIEWS, "sins": REVIEWS})
+        figures = await figures_when([reporting], {"reviews_opened": REVIEWS, "sins": REVIEWS})
     finally:
         for process in (reviews, reporting):
             await asyncio.to_thread(process.stop)

@@ -12,10 +12,7 @@ enrolment and completion exactly once.
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-import time
-import urllib.request
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -37,7 +34,7 @@ from shared.events import decode, derived_id, encode, new_event
 from shared.kafka import ensure_topics
 from shared.topics import Topics, dlq
 from tests.faults.conftest import PrivateStack
-from tests.faults.reading import dead_letter, read_until
+from tests.faults.reading import dead_letter, figures_when, read_until
 from tests.faults.test_nothing_lost import _wait_consumed
 from tests.support.processes import ServiceProcess
 
@@ -164,30 +161,6 @@ async def _drain(
     return seen, list(dead.values())
 
 
-async def _figures(reporting: ServiceProcess, want: dict[str, int]) -> dict[str, int]:
-    """Reporting's unsuppressed training figures for 2026-27, once they reach `want` (then
-    looked at again a moment later: a double count would show as a figure above it)."""
-    url = f"{reporting.url}/internal/partnerships/{P}/figures/2026-27"
-
-    def fetch() -> dict[str, int]:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                values = json.loads(r.read())["values"]
-        except (OSError, KeyError, ValueError):
-            return {}
-        return {k: int(values.get(k) or 0) for k in want}
-
-    got: dict[str, int] = {}
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        got = await asyncio.to_thread(fetch)
-        if got and all(got[k] >= v for k, v in want.items()):
-            await asyncio.sleep(3)
-            return await asyncio.to_thread(fetch)
-        await asyncio.sleep(1)
-    return got
-
-
 @pytest.mark.timeout(1200)
 @pytest.mark.parametrize("killed", ["training", "reporting"])
 async def test_a_killed_service_loses_and_doubles_nothing(
@@ -212,8 +185,8 @@ async def test_a_killed_service_loses_and_doubles_nothing(
         await asyncio.to_thread(victim.kill)
         await asyncio.to_thread(victim.start)
         seen, dead = await _drain(bootstrap, topics, expected, sum(reasons.values()))
-        figures = await _figures(
-            services["reporting"],
+        figures = await figures_when(
+            [services["reporting"]],
             {"learners_registered": LEARNERS, "enrolments": LEARNERS, "completions": COMPLETING},
         )
     finally:
