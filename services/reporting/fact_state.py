@@ -13,6 +13,7 @@ whose offsets order the records, or a source with no offsets (an erasure).
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,11 @@ class FactState:
     _forbidden: set[tuple[str, str, str]] = field(default_factory=set)
     generation: str | None = None
     loaded: bool = False
+    # This process as a writer of the log, and what it knows of the others (see `store`).
+    writer: str = field(default_factory=lambda: uuid.uuid4().hex)
+    written: int = 0
+    recent: list[str] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)
 
     def reset(self, generation: str | None) -> None:
         """Forget everything (the stored facts were dropped, or not read yet)."""
@@ -61,6 +67,8 @@ class FactState:
         self._years.clear()
         self.positions.clear()
         self._forbidden.clear()
+        self.written, self.recent = 0, []
+        self.seen.clear()
         self.generation = generation
         self.loaded = False
 

@@ -48,7 +48,9 @@ from shared.workdays import LONDON
 
 FACT_LOG = "fact_log"
 FACT_META = "fact_meta"
-READ_MODELS = (FACT_LOG, FACT_META, "figures")
+FACT_HEADS = "fact_heads"
+READ_MODELS = (FACT_LOG, FACT_META, FACT_HEADS, "figures")
+HEAD_RECENT = 256  # entry ids a head keeps: how far behind a reader may be and still fetch by id
 ERASURES = "erasures"  # tombstones (see `erasure`), honoured by every fold
 # The fact kinds keyed by a contact id (what an erasure removes).
 CONTACT_KINDS = (
@@ -103,6 +105,7 @@ class ReportingStore:
         self.state = state if state is not None else FactState()
         self.log = db[FACT_LOG]
         self.meta = db[FACT_META]
+        self.heads = db[FACT_HEADS]
         self.figures = db["figures"]
         self.pending = db["pending"]
         self.statuses = db["statuses"]
@@ -125,30 +128,61 @@ class ReportingStore:
         return str(doc["g"]) if doc else ""
 
     async def refresh(self) -> None:
-        """Bring the folded facts up to the log: the entries written since this process last
-        looked (all of them the first time, or after a rebuild started a new generation),
-        then the erasures."""
+        """Bring the folded facts up to the log, then honour the erasures.
+
+        The first time (or after a rebuild started a new generation) the whole log is read.
+        After that only other writers' new entries are: each writer keeps a small head
+        document (`fact_heads`: how many entries it wrote, and the ids of its latest), so a
+        process that is the only writer reads three tiny documents, and one that is not
+        fetches the new entries by id. FerretDB filters a collection by scanning it, and the
+        log's entries are large; ids are the one lookup it answers from an index."""
         async with _writes():
             generation = await self._generation()
             state = self.state
             if generation != state.generation:
                 state.reset(generation)
-            known = dict(state.positions)
-            query: dict[str, Any] = {}
-            if known:
-                query = {
-                    "$or": [
-                        *({"stream": s, "next": {"$gt": n}} for s, n in known.items()),
-                        {"stream": {"$nin": list(known)}},
-                    ]
-                }
-            entries = [e async for e in self.log.find(query)]
-            entries.sort(key=lambda e: (e["stream"], e["first"], e["next"]))
-            for e in entries:
-                state.apply(e["updates"])
-                state.advance(e["stream"], e["next"])
+            heads = {h["_id"]: h async for h in self.heads.find({})}
+            if not state.loaded:
+                await self._fold(self.log.find({}))
+            else:
+                wanted: list[str] = []
+                for writer, head in heads.items():
+                    if writer == state.writer:
+                        continue
+                    new = int(head["n"]) - state.seen.get(writer, 0)
+                    if new <= 0:
+                        continue
+                    recent = list(head.get("recent", []))
+                    if new > len(recent):
+                        wanted = []  # too far behind this writer: read what is past our positions
+                        await self._fold(self.log.find(self._past_positions()))
+                        break
+                    wanted += recent[-new:]
+                if wanted:
+                    await self._fold(self.log.find({"_id": {"$in": wanted}}))
+            for writer, head in heads.items():
+                if writer != state.writer:
+                    state.seen[writer] = int(head["n"])
             await self._honour_erasures()
             state.loaded = True
+
+    def _past_positions(self) -> dict[str, Any]:
+        known = dict(self.state.positions)
+        if not known:
+            return {}
+        return {
+            "$or": [
+                *({"stream": s, "next": {"$gt": n}} for s, n in known.items()),
+                {"stream": {"$nin": list(known)}},
+            ]
+        }
+
+    async def _fold(self, cursor: Any) -> None:
+        entries = [e async for e in cursor]
+        entries.sort(key=lambda e: (e["stream"], e["first"], e["next"]))
+        for e in entries:
+            self.state.apply(e["updates"])
+            self.state.advance(e["stream"], e["next"])
 
     async def _honour_erasures(self) -> set[tuple[str, str]]:
         years: set[tuple[str, str]] = set()
@@ -171,6 +205,7 @@ class ReportingStore:
             if entries:
                 # Duplicates (the same records written before) are skipped: same facts.
                 await insert_new(self.log, entries)
+                await self._advance_head([e["_id"] for e in entries])
             today = datetime.now(LONDON).date()
             for entry in entries:
                 years |= self.state.apply(entry["updates"], today)
@@ -178,6 +213,18 @@ class ReportingStore:
                 self.state.advance(b.stream, b.next)
             await self._mark_pending(years)
         return years
+
+    async def _advance_head(self, ids: list[str]) -> None:
+        """This process wrote these entries: its head says so (after the entries are in, so a
+        reader that sees the count finds them). Only this process writes its head."""
+        state = self.state
+        state.written += len(ids)
+        state.recent = (state.recent + ids)[-HEAD_RECENT:]
+        await self.heads.update_one(
+            {"_id": state.writer},
+            {"$set": {"n": state.written, "recent": state.recent}},
+            upsert=True,
+        )
 
     def _entry(self, b: Batch, part: int = 0) -> Document:
         """The log entry of a batch, as it reads back from the database (dates to the

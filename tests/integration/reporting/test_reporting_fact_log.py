@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pymongo import AsyncMongoClient
 
 from ops.system import Infra
+from services.reporting import store as store_module
 from services.reporting.handlers import Canonical, as_batch, decode_canonical
 from services.reporting.metrics import compute_year
 from services.reporting.store import ReportingStore
@@ -107,4 +109,29 @@ async def test_an_erasure_leaves_no_trace_in_the_log_or_the_facts(
         assert all(u["i"] != "c2" for e in entries for u in e["updates"])
     finally:
         await client.drop_database(f"t{run_id}_erase")
+        await client.close()
+
+
+async def test_a_reader_far_behind_another_writer_still_sees_every_entry(
+    infra: Infra, run_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer's new entries are fetched by id from its head; past what the head
+    remembers, the reader falls back to reading the log past its positions."""
+    monkeypatch.setattr(store_module, "HEAD_RECENT", 2)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.mongodb_url, tz_aware=True)
+    db = client[f"t{run_id}_behind"]
+    reader, writer = ReportingStore(db), ReportingStore(db)
+    try:
+        await reader.refresh()
+        for k in range(2):  # within what the head remembers: fetched by id
+            items = _items([ev.received(P, f"a{k}", "4", "police")])
+            await writer.apply([as_batch("intake|0", k, k + 1, items)])
+        assert len((await reader.load_year(P, FY))["contacts"]) == 2
+        for k in range(2, 7):  # five more: beyond it
+            items = _items([ev.received(P, f"a{k}", "4", "police")])
+            await writer.apply([as_batch("intake|0", k, k + 1, items)])
+        assert len((await reader.load_year(P, FY))["contacts"]) == 7
+        assert reader.position("intake|0") == 7
+    finally:
+        await client.drop_database(f"t{run_id}_behind")
         await client.close()
