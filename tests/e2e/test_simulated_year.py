@@ -12,27 +12,12 @@ import pytest
 
 from ops.simulate import SimulateOptions, run
 from ops.system import Infra
+from tests.e2e.simulated import SPANNING, four_services
 from tests.support.kafka import eventually
-from tests.support.services import running
 
 # A March contact may be decided (or assessed) in April; an April VIST's incident may have
 # happened in March, and reporting places Encompass figures by the incident.
 YEARS = ("2019-20", "2020-21", "2021-22")
-# Figures placed by when things happened, which may be the year after (or before): compared
-# over all the years.
-SPANNING = (
-    "encompass_incidents",
-    "encompass_incidents_notified",
-    "encompass_incidents_not_notified",
-    "encompass_incidents_notified_on_time",
-    "encompass_notifications",
-    "encompass_on_time",
-    "strategy_discussions",
-    "icpcs",
-    "icpcs_within_15_working_days",
-    "assessments_completed",
-    "assessments_within_45_working_days",
-)
 # Figures of the simulated year itself (assurance returns for the year, cases by date).
 IN_YEAR = (
     "section_11_agencies_asked",
@@ -49,17 +34,7 @@ IN_YEAR = (
 @pytest.mark.timeout(900)
 async def test_reporting_matches_the_simulators_totals(infra: Infra, run_id: str) -> None:
     async with contextlib.AsyncExitStack() as stack:
-        services = {
-            name: await stack.enter_async_context(
-                running(
-                    name,
-                    infra,
-                    run_id,
-                    **({"recompute_debounce_s": 0.5} if name == "reporting" else {}),
-                )
-            )
-            for name in ("intake", "reviews", "training", "reporting")
-        }
+        services = await four_services(stack, infra, run_id)
         reporting = services["reporting"]
         result = await run(
             SimulateOptions(

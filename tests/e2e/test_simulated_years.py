@@ -23,39 +23,17 @@ import pytest
 from ops.simulate import SimulateOptions, run_years
 from ops.system import Infra
 from shared.topics import dlq
+from tests.e2e.simulated import SPANNING, four_services
 from tests.support.kafka import eventually, read
-from tests.support.services import running
 
 YEARS = ("2020-21", "2021-22", "2022-23")
 SPAN = ("2019-20", *YEARS, "2023-24")
-SPANNING = (
-    "encompass_incidents",
-    "encompass_incidents_not_notified",
-    "encompass_incidents_notified_on_time",
-    "encompass_notifications",
-    "encompass_on_time",
-    "strategy_discussions",
-    "icpcs",
-    "icpcs_within_15_working_days",
-    "assessments_completed",
-    "assessments_within_45_working_days",
-)
 
 
 @pytest.mark.timeout(900)
 async def test_three_years_each_with_its_own_complete_figures(infra: Infra, run_id: str) -> None:
     async with contextlib.AsyncExitStack() as stack:
-        services = {
-            name: await stack.enter_async_context(
-                running(
-                    name,
-                    infra,
-                    run_id,
-                    **({"recompute_debounce_s": 0.5} if name == "reporting" else {}),
-                )
-            )
-            for name in ("intake", "reviews", "training", "reporting")
-        }
+        services = await four_services(stack, infra, run_id)
         reporting = services["reporting"]
         results = await run_years(
             SimulateOptions(
