@@ -13,6 +13,7 @@ import pytest
 
 from ops.system import Infra
 from shared.auth import DECIDE, STAFF, SUBMIT, TRUSTED_SYSTEM, new_key_entry
+from shared.contracts import casework as cw
 from shared.contracts import intake as i
 from shared.contracts import reviews as r
 from shared.events import encode, new_event
@@ -62,7 +63,7 @@ def _event(type_: str, agency: str, partnership: str = "p01", **data: Any) -> by
     )
 
 
-async def test_only_the_front_door_records_decisions_early_help_and_vist_receipts(
+async def test_only_the_front_door_records_decisions_early_help_vist_receipts_and_casework(
     infra: Infra, run_id: str, tmp_path: Path
 ) -> None:
     settings, as_ = _keys(tmp_path)
@@ -71,7 +72,15 @@ async def test_only_the_front_door_records_decisions_early_help_and_vist_receipt
             "/contacts", content=_event(i.SUBMITTED, "police"), headers=as_["police"]
         )
         assert sent.status_code == 202, sent.text
-        for type_ in (i.DECISION_RECORDED, i.EARLY_HELP_ALLOCATION_RECORDED, i.VIST_SUBMITTED):
+        front_door_only = (
+            i.DECISION_RECORDED,
+            i.EARLY_HELP_ALLOCATION_RECORDED,
+            i.VIST_SUBMITTED,
+            cw.STRATEGY_DISCUSSION_RECORDED,
+            cw.CONFERENCE_RECORDED,
+            cw.ASSESSMENT_RECORDED,
+        )
+        for type_ in front_door_only:
             refused = await svc.http.post(
                 "/events", content=_event(type_, "police"), headers=as_["police"]
             )
