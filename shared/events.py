@@ -82,12 +82,16 @@ def encode(event: Envelope) -> bytes:
     return _FORMAT.write(CloudEvent(attributes=attributes, data=event.data))
 
 
-def _strict_factory(attributes: dict[str, Any], data: Any) -> CloudEvent:
+def _require_id_and_time(attributes: dict[str, Any]) -> None:
     # The SDK fills a missing id or time with a fresh one; an id invented on receipt would
     # make every redelivery a new event, so both must come from the sender.
     missing = [name for name in ("id", "time") if not attributes.get(name)]
     if missing:
         raise Rejected("invalid-envelope", f"missing required attribute(s): {', '.join(missing)}")
+
+
+def _strict_factory(attributes: dict[str, Any], data: Any) -> CloudEvent:
+    _require_id_and_time(attributes)
     return CloudEvent(attributes=attributes, data=data)
 
 
@@ -130,9 +134,7 @@ def decode_canonical_event(raw: bytes | None) -> Envelope:
         raise Rejected("undecodable", "not a JSON document") from None
     if not isinstance(document, dict):
         raise Rejected("undecodable", "not a CloudEvents JSON document")
-    missing = [name for name in ("id", "time") if not document.get(name)]
-    if missing:
-        raise Rejected("invalid-envelope", f"missing required attribute(s): {', '.join(missing)}")
+    _require_id_and_time(document)
     if not isinstance(document.get("data"), dict):
         raise Rejected("invalid-envelope", "data must be a JSON object")
     try:

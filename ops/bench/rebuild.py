@@ -26,7 +26,9 @@ async def rebuild_speed(
     )
     reporting.stop()  # the rebuild must not race the live consumer
     outcome = await module.rebuild(settings, lambda done, total: tick("rebuild", done, total))
-    rate = Rate("reporting rebuild (replay)", int(outcome.events), float(outcome.seconds))
-    if hasattr(outcome, "describe_phases"):
-        rate.note = f"[{outcome.describe_phases()}]"
-    return rate
+    return Rate(
+        "reporting rebuild (replay)",
+        int(outcome.events),
+        float(outcome.seconds),
+        note=f"[{outcome.describe_phases()}]",
+    )

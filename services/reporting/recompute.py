@@ -174,8 +174,9 @@ class Reporter:
         """Background job: re-send every year's snapshot for late subscribers."""
         while True:
             await asyncio.sleep(interval_s)
-            self.new_day(datetime.now(LONDON).date(), await self.store.years())
-            for partnership, fy in await self.store.years():
+            years = await self.store.years()  # an aggregation over every figure: once a cycle
+            self.new_day(datetime.now(LONDON).date(), years)
+            for partnership, fy in years:
                 await self._refresh_guarded(partnership, fy, recompute=False, force_snapshot=True)
 
     async def start(self) -> None:

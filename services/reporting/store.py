@@ -142,29 +142,29 @@ class ReportingStore:
             if generation != state.generation:
                 state.reset(generation)
             heads = {h["_id"]: h async for h in self.heads.find({})}
-            if not state.loaded:
-                await self._fold(self.log.find({}))
-            else:
-                wanted: list[str] = []
-                for writer, head in heads.items():
-                    if writer == state.writer:
-                        continue
-                    new = int(head["n"]) - state.seen.get(writer, 0)
-                    if new <= 0:
-                        continue
-                    recent = list(head.get("recent", []))
-                    if new > len(recent):
-                        wanted = []  # too far behind this writer: read what is past our positions
-                        await self._fold(self.log.find(self._past_positions()))
-                        break
-                    wanted += recent[-new:]
-                if wanted:
-                    await self._fold(self.log.find({"_id": {"$in": wanted}}))
+            query = self._catch_up(heads) if state.loaded else {}
+            if query is not None:
+                await self._fold(self.log.find(query))
             for writer, head in heads.items():
                 if writer != state.writer:
                     state.seen[writer] = int(head["n"])
             await self._honour_erasures()
             state.loaded = True
+
+    def _catch_up(self, heads: Mapping[str, Document]) -> dict[str, Any] | None:
+        """The query for the entries other writers added since this process last looked:
+        by id from their heads, or, for a writer further ahead than its head remembers, every
+        entry past this process's positions; None when there is nothing new."""
+        wanted: list[str] = []
+        for writer, head in heads.items():
+            new = int(head["n"]) - self.state.seen.get(writer, 0)
+            if writer == self.state.writer or new <= 0:
+                continue
+            recent = list(head.get("recent", []))
+            if new > len(recent):
+                return self._past_positions()
+            wanted += recent[-new:]
+        return {"_id": {"$in": wanted}} if wanted else None
 
     def _past_positions(self) -> dict[str, Any]:
         known = dict(self.state.positions)
@@ -184,11 +184,9 @@ class ReportingStore:
             self.state.apply(e["updates"])
             self.state.advance(e["stream"], e["next"])
 
-    async def _honour_erasures(self) -> set[tuple[str, str]]:
-        years: set[tuple[str, str]] = set()
+    async def _honour_erasures(self) -> None:
         async for d in self.db[ERASURES].find({}):
-            years |= self.state.forbid(d["partnership"], CONTACT_KINDS, [d["contact_id"]])
-        return years
+            self.state.forbid(d["partnership"], CONTACT_KINDS, [d["contact_id"]])
 
     def position(self, stream: str) -> int | None:
         return self.state.position(stream)
@@ -230,14 +228,13 @@ class ReportingStore:
         """The log entry of a batch, as it reads back from the database (dates to the
         millisecond, tz-aware), so that what this process folds in is exactly what any other
         process folds from the log."""
-        doc = {
+        return {
             "_id": entry_id(b.stream, b.first, b.next, part),
             "stream": b.stream,
             "first": b.first,
             "next": b.next,
-            "updates": b.updates,
+            "updates": self.as_stored(b.updates),
         }
-        return bson.decode(bson.encode(doc), codec_options=self.log.codec_options)
 
     def as_stored(self, updates: list[Stored]) -> list[Stored]:
         """Updates as they read back from the log (dates to the millisecond, tz-aware)."""
