@@ -5,7 +5,7 @@ id, so a redelivered submission keeps one entry."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -31,7 +31,20 @@ def entry(event_id: str, agency: str, principal: str, channel: str, service: str
 
 async def record(db: AsyncDatabase[Document], entries: Sequence[AuditEntry]) -> None:
     """Insert the entries; one already there (a redelivered submission) is left as it was."""
-    await insert_new(db[COLLECTION], [{"_id": e.event_id, **asdict(e)} for e in entries])
+    await insert_new(db[COLLECTION], [_document(e) for e in entries])
+
+
+def _document(e: AuditEntry) -> Document:
+    # Field by field: `dataclasses.asdict` deep-copies, a tenth of intake's time per event.
+    return {
+        "_id": e.event_id,
+        "event_id": e.event_id,
+        "agency": e.agency,
+        "principal": e.principal,
+        "channel": e.channel,
+        "service": e.service,
+        "at": e.at,
+    }
 
 
 async def for_event(db: AsyncDatabase[Document], event_id: str) -> Document | None:

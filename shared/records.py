@@ -16,9 +16,12 @@ import json
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
+import bson
+from bson import Binary
+from bson.codec_options import CodecOptions
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -145,18 +148,28 @@ def _to_document(record: Record) -> Document:
         "p": record.partnership,
         "e": record.entity,
         "v": record.version,
-        "changes": [dict(c) for c in record.changes],
+        # The changes as one BSON value: the database never looks inside them, and FerretDB
+        # converts a nested document field by field (inserts took twice as long, reads 2.4x).
+        "c": Binary(bson.encode({"changes": [dict(c) for c in record.changes]})),
         "events": list(record.events),
         "at": record.at,
     }
 
 
+_CHANGES: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True, tzinfo=UTC)
+
+
 def _from_document(doc: Document) -> Record:
+    changes = (
+        bson.decode(doc["c"], codec_options=_CHANGES)["changes"]
+        if "c" in doc
+        else doc["changes"]  # written before the changes were stored as one value
+    )
     return Record(
         partnership=doc["p"],
         entity=doc["e"],
         version=doc["v"],
-        changes=tuple(doc["changes"]),
+        changes=tuple(changes),
         events=tuple(doc["events"]),
         at=doc["at"],
     )
@@ -250,16 +263,14 @@ class Repository(Generic[S]):
             self.cache.put(entity)
         return known
 
-    async def append(
-        self, records: Sequence[Record], entities: Mapping[Key, Entity[S]]
-    ) -> set[Key]:
-        """Write the records, each the next version of its entity in `entities`; the cache
-        takes the new states. Returns the keys that conflicted (dropped from the cache)."""
+    async def append(self, records: Sequence[Record], after: Mapping[Key, Entity[S]]) -> set[Key]:
+        """Write the records; `after` holds each entity as its record leaves it, which the
+        cache takes. Returns the keys that conflicted (dropped from the cache)."""
         conflicts = await self.store.append(records)
         self.cache.drop(conflicts)
         for record in records:
             if record.key not in conflicts:
-                self.cache.put(entities[record.key].then(record, self.folding))
+                self.cache.put(after[record.key])
         return conflicts
 
 
@@ -271,6 +282,9 @@ class UnitOfWork(Generic[S]):
         self.repository = repository
         self.entities: dict[Key, Entity[S]] = {}
         self.staged: dict[Key, Record] = {}
+        # Each staged entity folded once, when staged: folding runs the domain's validation
+        # again, and reading the state back is what every handler does next.
+        self.after: dict[Key, Entity[S]] = {}
         self.written: list[Record] = []
 
     async def load(self, keys: Iterable[Key]) -> dict[Key, Entity[S]]:
@@ -280,9 +294,7 @@ class UnitOfWork(Generic[S]):
 
     def current(self, key: Key) -> Entity[S]:
         """The entity with what this unit of work staged for it applied."""
-        entity = self.entities[key]
-        staged = self.staged.get(key)
-        return entity.then(staged, self.repository.folding) if staged else entity
+        return self.after.get(key) or self.entities[key]
 
     def stage(
         self, key: Key, changes: Sequence[Change], events: Sequence[str], at: datetime
@@ -290,7 +302,7 @@ class UnitOfWork(Generic[S]):
         """Add changes (caused by `events`) to the entity's next record; returns its state."""
         entity = self.entities[key]
         staged = self.staged.get(key)
-        self.staged[key] = Record(
+        record = Record(
             partnership=key[0],
             entity=key[1],
             version=entity.version + 1,
@@ -298,20 +310,20 @@ class UnitOfWork(Generic[S]):
             events=tuple(dict.fromkeys((*(staged.events if staged else ()), *events))),
             at=at,
         )
-        return self.current(key)
+        self.staged[key] = record
+        self.after[key] = entity.then(record, self.repository.folding)
+        return self.after[key]
 
     async def commit(self) -> set[Key]:
         if not self.staged:
             return set()
         records = list(self.staged.values())
-        conflicts = await self.repository.append(records, self.entities)
+        conflicts = await self.repository.append(records, self.after)
         for record in records:
             if record.key not in conflicts:
-                self.entities[record.key] = self.entities[record.key].then(
-                    record, self.repository.folding
-                )
+                self.entities[record.key] = self.after[record.key]
                 self.written.append(record)
-        self.staged = {}
+        self.staged, self.after = {}, {}
         return conflicts
 
 

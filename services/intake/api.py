@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from services.intake import domain
 from services.intake.handlers import ACCEPTED, FRONT_DOOR_TYPES, Receipt, ingest, store_of
-from services.intake.store import SLOT_MODELS
+from services.intake.store import SLOT_MODELS, contact_key
 from shared.auth import (
     DECIDE,
     SUBMIT,
@@ -275,7 +275,10 @@ def router(runtime: Runtime) -> APIRouter:
             raise Rejected(
                 "ambiguous", "several partnerships have this contact id: name ?partnership="
             )
-        return _view(docs[0])
+        view = await store_of(runtime).view(contact_key(docs[0]["partnership"], contact_id))
+        if view is None:  # erased since the read model was read
+            raise Rejected("not-found", f"no contact {contact_id}", status=404)
+        return _view(view)
 
     @api.get(
         "/contacts",

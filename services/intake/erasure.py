@@ -22,7 +22,11 @@ ERASURES = "erasures"
 async def contacts_of_child(
     db: AsyncDatabase[Document], partnership: str, child_ref: str
 ) -> list[str]:
-    query = {"partnership": partnership, "contact.data.child_ref": child_ref}
+    # Read models written before `child_ref` was copied to the top hold it in the contact.
+    query = {
+        "partnership": partnership,
+        "$or": [{"child_ref": child_ref}, {"contact.data.child_ref": child_ref}],
+    }
     return [d["contact_id"] async for d in db["contacts"].find(query, {"contact_id": 1})]
 
 

@@ -10,6 +10,7 @@ it reload and decide again, so nothing either of them recorded is lost.
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -217,9 +218,12 @@ async def ingest(
     for written in done.written:
         for event_id in written.events:
             metrics.recorded.labels(types[event_id]).inc()
-    # Also for events recorded before: the read model may be behind after a crash.
-    await store.project((e.version, e.state) for e in done.entities.values())
-    await runtime.publish(runtime.topics.intake_events, done.outgoing)
+    # Also for events recorded before: the read model may be behind after a crash. Both
+    # follow from the records alone, so they run side by side.
+    await asyncio.gather(
+        store.project((e.version, e.state) for e in done.entities.values()),
+        runtime.publish(runtime.topics.intake_events, done.outgoing),
+    )
     for event in done.outgoing:
         metrics.published.labels(event.type).inc()
     return done.receipts

@@ -8,12 +8,14 @@ on every replay) and `{"kind": "overdue-announced", "event_id", "at"}` (the swee
 `decision overdue`). Records written before corrections existed have no revision: they are
 the first of their slot.
 
-Read model (collection `contacts`, `_id` = `[partnership, contact id]`): `contact_id`,
-`partnership`, `version`; the slots (`contact`, `decision`, `early_help`, `vist`, `encompass`,
-`incident`), each the current version `{event_id, recorded_at, revision, data}`; `agency`,
-`received_at`, `decision_due_at`, `decided_at` copied to the top for queries;
-`overdue_emitted`; `timeline` (every version, superseded ones marked). It is derived from the
-records and written newest-version-wins, so it can be rebuilt from them at any time.
+Read model (collection `contacts`, `_id` = `[partnership, contact id]`): what lists and
+queries filter on and show: `contact_id`, `partnership`, `version`, `status`,
+`overdue_emitted`, and from the contact `agency`, `received_at`, `decision_due_at`,
+`child_ref` (erasure finds a child's contacts by it), `decided_at` once decided. It is derived
+from the records and written newest-version-wins, so it can be rebuilt from them at any time.
+A contact's full view (the current version of each slot and the timeline of every version) is
+folded from its records on request (`view_document`): kept out of the read model, it is not
+written again with every event, which halved the database's work per contact.
 """
 
 from __future__ import annotations
@@ -127,6 +129,11 @@ class ContactStore:
             query = {"_id": read_model_id(contact_key(partnership, contact_id))}
         return [doc async for doc in self.contacts.find(query)]
 
+    async def view(self, key: Key) -> Document | None:
+        """The contact's full view, folded from its records (None: nothing recorded)."""
+        entity = (await self.repository.load([key]))[key]
+        return view_document(entity.state, entity.version) if entity.version else None
+
     async def page(
         self,
         *,
@@ -165,7 +172,7 @@ class ContactStore:
         caller checks each against its records before acting."""
         query = {
             "decision_due_at": {"$lte": now},
-            "decision": {"$exists": False},
+            "decided_at": {"$exists": False},
             "overdue_emitted": {"$ne": True},
         }
         cursor = self.contacts.find(query, {"partnership": 1, "contact_id": 1})
@@ -174,7 +181,7 @@ class ContactStore:
 
 
 def to_document(file: ContactFile, version: int) -> Document:
-    """The read model of `file` at `version`."""
+    """The stored read model of `file` at `version`."""
     assert file.partnership is not None
     doc: Document = {
         "_id": read_model_id(contact_key(file.partnership, file.contact_id)),
@@ -184,6 +191,23 @@ def to_document(file: ContactFile, version: int) -> Document:
         "overdue_emitted": file.overdue_emitted,
         "status": file.status,
     }
+    if file.contact is not None:
+        c = file.contact.data
+        doc |= {
+            "agency": c.agency,
+            "received_at": c.received_at,
+            "decision_due_at": domain.decision_deadline(c.received_at),
+            "child_ref": c.child_ref,
+        }
+    if file.decision is not None:
+        doc["decided_at"] = file.decision.data.decided_at
+    return doc
+
+
+def view_document(file: ContactFile, version: int) -> Document:
+    """The read model with the current version of each slot and the timeline of every
+    version, superseded ones marked: what GET /contacts/{id} shows."""
+    doc = to_document(file, version)
     timeline: list[Document] = []
     for slot in SLOT_MODELS:
         recorded: Recorded[EventData] | None = getattr(file, slot)
@@ -199,11 +223,6 @@ def to_document(file: ContactFile, version: int) -> Document:
     timeline += [_entry(r, current=False) for r in file.superseded]
     if file.contact is not None:
         c = file.contact
-        doc |= {
-            "agency": c.data.agency,
-            "received_at": c.data.received_at,
-            "decision_due_at": domain.decision_deadline(c.data.received_at),
-        }
         ack = derived_id(c.event_id, ACKNOWLEDGED)
         timeline.append(
             {
@@ -223,8 +242,6 @@ def to_document(file: ContactFile, version: int) -> Document:
                     "recorded_at": out.time,
                 }
             )
-    if file.decision is not None:
-        doc["decided_at"] = file.decision.data.decided_at
     doc["timeline"] = timeline
     return doc
 

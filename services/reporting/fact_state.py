@@ -17,10 +17,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from services.reporting.facts import ACTIONS, KINDS, VERSIONS, FactUpdate, action_years, resolve
+from services.reporting.metrics import ADDITIVE_KINDS, Figures, RunningYear, finish_year
 from shared.mongo import Document
 
 FactKey = tuple[str, str]  # (kind, natural id), within one partnership
@@ -60,6 +61,10 @@ class FactState:
     written: int = 0
     recent: list[str] = field(default_factory=list)
     seen: dict[str, int] = field(default_factory=dict)
+    # The running sums of the years whose figures were asked for, kept from then on.
+    _running: dict[YearKey, RunningYear] = field(default_factory=dict)
+    # The figures this process last stored, per (partnership, period) (see `store`).
+    saved: dict[tuple[str, str], Figures] = field(default_factory=dict)
 
     def reset(self, generation: str | None) -> None:
         """Forget everything (the stored facts were dropped, or not read yet)."""
@@ -67,6 +72,8 @@ class FactState:
         self._years.clear()
         self.positions.clear()
         self._forbidden.clear()
+        self._running.clear()
+        self.saved.clear()
         self.written, self.recent = 0, []
         self.seen.clear()
         self.generation = generation
@@ -88,9 +95,12 @@ class FactState:
             before = doc.get("fy") if doc is not None else None
             if doc is None:
                 doc = docs[fact] = {"_id": f"{partnership}|{key}", "partnership": partnership}
+            else:
+                self._count(partnership, kind, doc, -1)
             doc.update(u["f"])
             if "g" in u:
                 doc.setdefault(VERSIONS, {}).setdefault(u["g"], {})[u["o"]] = u["x"]
+            self._count(partnership, kind, doc, 1)
             after = doc.get("fy")
             if before != after and before is not None:
                 self._years[(partnership, str(before))].discard(fact)
@@ -108,11 +118,36 @@ class FactState:
         docs = self._docs.get(partnership, {})
         for fact in facts:
             doc = docs.pop(fact, None)
+            if doc is not None:
+                self._count(partnership, fact[0], doc, -1)
             if doc is not None and doc.get("fy") is not None:
                 year = (partnership, str(doc["fy"]))
                 self._years[year].discard(fact)
                 touched.add(year)
         return touched
+
+    def _count(self, partnership: str, kind: str, doc: Document, sign: int) -> None:
+        """Add a fact document to (or take it out of) its year's running sums, if kept."""
+        if kind in ADDITIVE_KINDS and (fy := doc.get("fy")) is not None:
+            running = self._running.get((partnership, str(fy)))
+            if running is not None:
+                running.add(kind, resolve(doc), sign)
+
+    def figures(
+        self, partnership: str, fy: str, *, as_at: datetime | None = None
+    ) -> dict[str, Figures]:
+        """The year's figures as `metrics.compute_year` gives them from `year()`, from the
+        year's running sums (made from its facts the first time, kept after that) and its
+        facts of the kinds that are not sums."""
+        running = self._running.get((partnership, fy))
+        if running is None:
+            running = RunningYear(fy)
+            docs = self._docs.get(partnership, {})
+            for fact in self._years.get((partnership, fy), ()):
+                running.add(fact[0], resolve(docs[fact]))
+            self._running[(partnership, fy)] = running
+        others = self.year(partnership, fy, skip=ADDITIVE_KINDS)
+        return finish_year(running, others, as_at=as_at)
 
     def advance(self, stream: str, next_offset: int) -> None:
         if next_offset > self.positions.get(stream, -1):
@@ -122,14 +157,17 @@ class FactState:
         """The next offset of `stream` not yet applied (None: nothing of it applied)."""
         return self.positions.get(stream)
 
-    def year(self, partnership: str, fy: str) -> dict[str, list[Document]]:
-        """The year's facts by kind, each with its versioned groups resolved, with the actions
-        planned in earlier years too: an action counts as overdue as at the end of every
-        period until it is complete (`metrics`)."""
-        out: dict[str, list[Document]] = {kind: [] for kind in KINDS}
+    def year(
+        self, partnership: str, fy: str, *, skip: frozenset[str] = frozenset()
+    ) -> dict[str, list[Document]]:
+        """The year's facts by kind (less the kinds in `skip`), each with its versioned
+        groups resolved, with the actions planned in earlier years too: an action counts as
+        overdue as at the end of every period until it is complete (`metrics`)."""
+        out: dict[str, list[Document]] = {kind: [] for kind in KINDS if kind not in skip}
         docs = self._docs.get(partnership, {})
         for fact in self._years.get((partnership, fy), ()):
-            out[fact[0]].append(resolve(docs[fact]))
+            if fact[0] not in skip:
+                out[fact[0]].append(resolve(docs[fact]))
         earlier = (
             fact
             for (p, year), facts in self._years.items()

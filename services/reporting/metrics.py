@@ -42,29 +42,47 @@ class Figures:
 
 
 class _Period:
-    """Accumulates one period's figures."""
+    """Accumulates one period's figures. `sign` -1 takes a document's contribution back out
+    (`RunningYear`): counts, samples and breakdowns are sums over documents."""
 
     def __init__(self) -> None:
+        self.sign = 1
         self.counts: Counter[str] = Counter()
-        self.samples: dict[str, list[float]] = defaultdict(list)
+        self.samples: dict[str, Counter[float]] = defaultdict(Counter)  # value -> how many
         self.by: dict[str, Counter[str]] = defaultdict(Counter)
         self.by2: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
         self.reached: dict[str, set[str]] = defaultdict(set)  # organisation -> learner ids
 
     def count(self, metric: str, yes: object = True) -> None:
-        self.counts[metric] += 1 if yes else 0
+        self.counts[metric] += self.sign if yes else 0
 
     def sample(self, metric: str, value: float | None) -> None:
         if value is not None:
-            self.samples[metric].append(float(value))
+            self.samples[metric][float(value)] += self.sign
 
     def breakdown(self, name: str, key: object) -> None:
         if key is not None:
-            self.by[name][_key(key)] += 1
+            self.by[name][_key(key)] += self.sign
 
     def breakdown2(self, name: str, row: object, column: object) -> None:
         if row is not None and column is not None:
-            self.by2[name][_key(row)][_key(column)] += 1
+            self.by2[name][_key(row)][_key(column)] += self.sign
+
+    def copy(self) -> _Period:
+        """A new accumulator holding these sums (without what was taken back to nothing)."""
+        out = _Period()
+        out.counts = Counter(self.counts)
+        for name, values in self.samples.items():
+            if values := +values:
+                out.samples[name] = values
+        for name, counts in self.by.items():
+            if counts := +counts:
+                out.by[name] = counts
+        for name, rows in self.by2.items():
+            table = {row: cells for row, columns in rows.items() if (cells := +columns)}
+            if table:
+                out.by2[name].update(table)
+        return out
 
 
 def _key(value: object) -> str:
@@ -416,7 +434,7 @@ def _finish(p: _Period) -> Figures:
     for name, (numerator, denominator) in RATES.items():
         values[name] = _rate(p.counts[numerator], p.counts[denominator])
     for name, (samples, summary, _) in AVERAGES.items():
-        values[name] = _SUMMARY[summary](p.samples[samples])
+        values[name] = _SUMMARY[summary](list(p.samples[samples].elements()))
     breakdowns: dict[str, dict[str, Any]] = {k: dict(v) for k, v in p.by.items()}
     breakdowns.update({k: {r: dict(c) for r, c in v.items()} for k, v in p.by2.items()})
     return Figures(values, breakdowns)
@@ -434,13 +452,62 @@ def compute_year(
     Every period of the year is present, with zero counts where nothing happened. What is
     still open (early-help waits, the tracker) is taken as at each period's end, or as at
     `as_at` (default: now) for the period under way; `today` is that day in London."""
+    running = RunningYear(fy)
+    for kind in ADDITIVE_KINDS:
+        for doc in facts.get(kind, ()):
+            running.add(kind, doc)
+    return finish_year(running, facts, today=today, as_at=as_at)
+
+
+class RunningYear:
+    """The sums of one year's figures over its documents of the additive kinds (all but the
+    few whose figures are not sums: actions, enrolments, audits), kept as documents come and
+    go: a changed document's old contribution is taken out and its new one added, so a
+    year's figures cost the work of its changes, not of its size. Medians are kept as counts
+    of each value, so they come out exact."""
+
+    def __init__(self, fy: str) -> None:
+        self.fy = fy
+        self.periods = {period: _Period() for period in periods_in_year(fy)}
+        self.waits: Counter[casework.Wait] = Counter()  # early-help waits, for "as at" figures
+
+    def add(self, kind: str, doc: Doc, sign: int = 1) -> None:
+        """Add a document's contribution (sign -1: take it back out); documents of other
+        years and kinds that are not sums are left to `finish_year`."""
+        if kind not in ADDITIVE_KINDS or doc.get("fy") != self.fy:
+            return
+        contribute = CONTRIBUTIONS[kind]
+        for period in (self.fy, doc.get("quarter"), doc.get("month")):
+            acc = self.periods.get(period) if period is not None else None
+            if acc is None:
+                continue
+            acc.sign = sign
+            try:
+                contribute(acc, doc)
+            finally:
+                acc.sign = 1
+        if kind == f.CONTACTS:
+            for wait in casework.waits([doc]):
+                self.waits[wait] += sign
+
+
+def finish_year(
+    running: RunningYear,
+    facts: Mapping[str, Iterable[Doc]],
+    *,
+    today: date | None = None,
+    as_at: datetime | None = None,
+) -> dict[str, Figures]:
+    """The year's figures: the running sums, plus the kinds that are not sums (from `facts`;
+    any additive kind there is ignored), plus what is taken "as at" a moment."""
+    fy = running.fy
     now = as_at or datetime.now(UTC)
     today = today or now.astimezone(LONDON).date()
-    periods = {period: _Period() for period in periods_in_year(fy)}
+    periods = {period: acc.copy() for period, acc in running.periods.items()}
     workforce = _workforce(facts.get(f.WORKFORCE, ()), fy)
     for kind, docs in facts.items():
         contribute = CONTRIBUTIONS.get(kind)
-        if contribute is None:
+        if contribute is None or kind in ADDITIVE_KINDS:
             continue
         for doc in docs:
             if doc.get("fy") != fy:
@@ -453,7 +520,7 @@ def compute_year(
         _tracker_as_at(period, acc, actions, today)
     for acc in periods.values():
         _representation(acc, workforce)
-    waits = casework.waits(d for d in facts.get(f.CONTACTS, ()) if d.get("fy") == fy)
+    waits = list(running.waits.elements())
     for period, acc in periods.items():
         casework.open_waits(acc, waits, min(casework.period_end(period), now))
     return {period: _finish(acc) for period, acc in periods.items()}
@@ -477,3 +544,8 @@ CONTRIBUTIONS.update({**casework.CONTRIBUTIONS, **assurance.CONTRIBUTIONS})
 COUNTS = (*COUNTS, *casework.COUNTS, *assurance.COUNTS)
 RATES.update({**casework.RATES, **assurance.RATES})
 AVERAGES.update(casework.AVERAGES)
+
+# The kinds whose contribution is a sum over documents, which `RunningYear` keeps. Not these:
+# actions (the tracker is taken as at each period's end), enrolments (distinct learners
+# reached) and audits (a rating per agency replaces the one before).
+ADDITIVE_KINDS = frozenset(CONTRIBUTIONS) - {f.ACTIONS, f.ENROLMENTS, f.AUDITS, f.AUDIT_RETURNS}

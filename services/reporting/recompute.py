@@ -5,10 +5,12 @@ changed, published as a snapshot.
 
 Recomputation is debounced: a burst of events is recomputed once, after `debounce` seconds
 of quiet or at the latest `max_delay` seconds after the first change, and never sooner than
-twice the last recomputation's duration after it ended: a year's recomputation reads all its
-facts (seconds at tens of thousands on FerretDB), and under steady load it must not take the
-database away from the consumers for more than a third of the time. Everything it writes
-is an overwrite derived from the facts, so doing it twice is harmless.
+twice the last recomputation's duration after it ended, so that under steady load it takes at
+most a third of the time from the consumers. A year's figures come from its running sums
+(`metrics.RunningYear`, kept in memory as facts change), so recomputing costs the few kinds
+that are not sums and the writes of the figures, not a pass over the year's facts.
+Publishing (disclosure control solves linear programs) is spaced the same way. Everything a
+recomputation writes is an overwrite derived from the facts, so doing it twice is harmless.
 
 The debounce lives in memory, but what it owes does not: the store marks a year pending
 with the year's facts (see `store`), and a recomputation unmarks it. A service killed after
@@ -25,7 +27,7 @@ from datetime import UTC, date, datetime
 
 from services.reporting import domain
 from services.reporting.gauges import DomainGauges
-from services.reporting.metrics import Figures, compute_year
+from services.reporting.metrics import Figures
 from services.reporting.periods import financial_year_of
 from services.reporting.publication import Publication, publish
 from services.reporting.store import ReportingStore, doc_id
@@ -44,7 +46,7 @@ async def recompute_year(store: ReportingStore, partnership: str, fy: str) -> di
     """The year's figures from its facts, stored, and the year unmarked as pending."""
     # The version first: facts changed after it keep the year marked (and recomputed again).
     version = await store.pending_version(partnership, fy)
-    figures = compute_year(fy, await store.load_year(partnership, fy))
+    figures = await store.current_figures(partnership, fy)
     await store.save_figures(partnership, fy, figures)
     if version is not None:
         await store.settle(partnership, fy, version)
@@ -200,6 +202,7 @@ class Reporter:
             await self._publish_wake.wait()
             self._publish_wake.clear()
             due, self._unpublished = self._unpublished, {}
+            started = time.monotonic()
             for (partnership, fy), figures in sorted(due.items()):
                 try:
                     await self._publish_year(partnership, fy, figures)
@@ -213,6 +216,9 @@ class Reporter:
                         await asyncio.sleep(self.debounce_s)
                     else:
                         self._failed(partnership, fy, exc, "published")
+            # Disclosure control is the costliest step of all: under steady load, years
+            # recomputed meanwhile wait, and are published once, newest figures only.
+            await asyncio.sleep(_SPACING * (time.monotonic() - started))
 
     async def refresh(
         self,

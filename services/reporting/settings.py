@@ -26,16 +26,17 @@ class ReportingSettings(ServiceSettings):
     def metrics_partnership_ids(self) -> list[str]:
         return [p.strip() for p in self.metrics_partnerships.split(",") if p.strip()]
 
-    # Cheap once a year's facts are cached (about 0.2 s per 10,000); the recomputation's own
-    # spacing (see `recompute`) keeps it from crowding out the consumers under load.
+    # A recomputation costs milliseconds (the year's running sums are kept in memory, see
+    # `metrics.RunningYear`), and its own spacing (see `recompute`) keeps it from crowding out
+    # the consumers under load, so figures follow events within a fraction of a second.
     recompute_debounce_s: float = Field(
-        default=0.5,
+        default=0.1,
         gt=0,
         description="quiet time after the last event before figures are recomputed and a "
         "changed snapshot is published",
     )
     recompute_max_delay_s: float = Field(
-        default=1.0, gt=0, description="longest a change waits for recomputation under load"
+        default=0.25, gt=0, description="longest a change waits for recomputation under load"
     )
     snapshot_interval_s: float = Field(
         default=60.0, gt=0, description="every how often every partnership's snapshot is re-sent"

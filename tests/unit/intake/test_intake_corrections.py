@@ -14,7 +14,7 @@ import pytest
 
 from services.intake import domain
 from services.intake.handlers import ACCEPTED, record_batch
-from services.intake.store import ContactFolding, to_document
+from services.intake.store import ContactFolding, view_document
 from shared import inbound_policy
 from shared.contracts import decode_inbound
 from shared.contracts.intake import (
@@ -120,7 +120,7 @@ async def test_a_corrected_mash_decision_supersedes_the_first_and_the_timeline_k
     file = await current(store)
     assert file.decision is not None
     assert file.decision.event_id == fix.id
-    doc = to_document(file, 2)
+    doc = view_document(file, 2)
     decisions = [e for e in doc["timeline"] if e["type"] == first.type]
     assert [(e["event_id"], e["revision"], e["current"]) for e in decisions] == [
         (fix.id, 2, True),
