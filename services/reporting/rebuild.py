@@ -9,6 +9,11 @@ partition's end offset, so the service resumes after them), and every year's fig
 recomputed. The figures are a function of the facts, and the facts of the set of events, so
 they end identical to the incremental ones.
 
+Decoding and validating the records is most of a replay's work, so a large replay
+(`PARALLEL_ABOVE` records) decodes in worker processes, one per core: each turns a chunk of
+raw records into fact updates, returned as the BSON the log stores them in, and this process
+fetches the records and folds the updates in.
+
 It refuses when a canonical topic no longer starts at offset 0 (`HistoryCut`): events have
 been deleted, and figures replayed from what is left would be wrong without saying so.
 
@@ -22,15 +27,21 @@ compares the rebuilt figures with what it published and announces only real chan
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import os
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import bson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from services.reporting.erasure import erased_contacts
+from services.reporting.erasure import Erased, erased_contacts
 from services.reporting.fact_state import FactState, stored, stream_of
 from services.reporting.handlers import Canonical, decode_canonical, fact_updates
 from services.reporting.recompute import recompute_year
@@ -42,6 +53,9 @@ from shared.topics import Topics
 from shared.workdays import LONDON
 
 Progress = Callable[[int, int], None]
+# Records in a replay above which it decodes in worker processes: starting them (a second
+# or so) costs more than it saves on a small one.
+PARALLEL_ABOVE = 50_000
 
 
 async def _partitions(bootstrap: str, names: tuple[str, ...]) -> list[TopicPartition]:
@@ -117,8 +131,15 @@ class RebuildResult:
 
 
 async def rebuild(
-    settings: ServiceSettings, progress: Progress, *, batch_size: int = 1000, force: bool = False
+    settings: ServiceSettings,
+    progress: Progress,
+    *,
+    batch_size: int = 1000,
+    force: bool = False,
+    workers: int | None = None,
 ) -> RebuildResult:
+    """Rebuild reporting's read models; `workers` processes decode the records (default: one
+    per core for a replay of more than `PARALLEL_ABOVE` records, else none)."""
     started = time.monotonic()
     group = settings.group_id()
     if not force and (members := await _live_members(settings.kafka_bootstrap_servers, group)):
@@ -138,6 +159,7 @@ async def rebuild(
         client_id="reporting-rebuild",
     )
     await consumer.start()
+    pool: Executor | None = None
     try:
         partitions = await _partitions(settings.kafka_bootstrap_servers, topics.canonical)
         consumer.assign(partitions)
@@ -146,6 +168,10 @@ async def rebuild(
         end = await consumer.end_offsets(partitions)
         total = sum(end[tp] - begin[tp] for tp in partitions)
         progress(0, total)
+        if workers is None:
+            workers = (os.cpu_count() or 1) if total > PARALLEL_ABOVE else 0
+        if workers > 0:
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
         store = ReportingStore(client[settings.database_name()])
         erased = await erased_contacts(store.db)  # tombstones survive the drop
@@ -157,24 +183,37 @@ async def rebuild(
         remaining = {tp for tp in partitions if end[tp] > begin[tp]}
         done = unusable = 0
         touched: set[tuple[str, str]] = set()
+        # Chunks being decoded by the workers, oldest first; at most two per worker.
+        decoding: deque[asyncio.Future[tuple[bytes, int]]] = deque()
+
+        def fold(decoded: tuple[bytes, int]) -> None:
+            nonlocal unusable, touched
+            updates, bad = decoded
+            unusable += bad
+            touched |= state.apply(store.updates_of({"u": updates}), today)
+
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
-            items: list[Canonical] = []
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset >= end[tp]:
-                        continue
-                    done += 1
-                    try:
-                        items.append(decode_canonical(record.value))
-                    except Rejected:
-                        unusable += 1
-            updates = [stored(p, u) for p, u in fact_updates(items, erased)]
-            touched |= state.apply(store.as_stored(updates), today)
+            raws = [
+                record.value
+                for tp, records in batch.items()
+                for record in records
+                if record.offset < end[tp]
+            ]
+            done += len(raws)
+            if pool is None:
+                fold(decode_records(raws, erased))
+            else:
+                loop = asyncio.get_running_loop()
+                decoding.append(loop.run_in_executor(pool, decode_records, raws, erased))
+                while len(decoding) > 2 * workers:
+                    fold(await decoding.popleft())
             for tp in list(remaining):
                 if await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
             progress(min(done, total), total)
+        while decoding:
+            fold(await decoding.popleft())
 
         phases = {"replay": time.monotonic() - started}
         # The swap: the old read models stayed readable during the replay.
@@ -201,5 +240,22 @@ async def rebuild(
             phases=phases,
         )
     finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         await consumer.stop()
         await client.close()
+
+
+def decode_records(raws: Sequence[bytes | None], erased: Erased) -> tuple[bytes, int]:
+    """Canonical records to their fact updates, as the BSON value a log entry stores them in,
+    and how many records were unusable (they would have been dead-lettered). Pure: run in a
+    worker process for a large replay."""
+    items: list[Canonical] = []
+    unusable = 0
+    for raw in raws:
+        try:
+            items.append(decode_canonical(raw))
+        except Rejected:
+            unusable += 1
+    updates = [stored(partnership, u) for partnership, u in fact_updates(items, erased)]
+    return bson.encode({"u": updates}), unusable

@@ -244,10 +244,6 @@ class ReportingStore:
             return list(entry["updates"])  # written before updates were one value
         return list(bson.decode(entry["u"], codec_options=self.log.codec_options)["u"])
 
-    def as_stored(self, updates: list[Stored]) -> list[Stored]:
-        """Updates as they read back from the log."""
-        return self.updates_of({"u": bson.encode({"u": updates})})
-
     async def adopt(self, state: FactState, positions: Mapping[str, int]) -> None:
         """Take over facts folded elsewhere (a rebuild's, from exactly what it wrote to the
         log) as this store's state at the log's current generation."""

@@ -183,6 +183,15 @@ async def test_front_door_figures_everywhere_then_redelivery_and_rebuild(
         assert seen[-1] == (2 * len(events), 2 * len(events))
         assert {p: await _figures(svc, p) for p in YEAR} == before
 
+        # A large replay decodes in worker processes: the same figures again.
+        parallel = await rebuild(svc.settings, lambda done, total: None, force=True, workers=2)
+        assert (parallel.events, parallel.unusable, parallel.years) == (
+            result.events,
+            result.unusable,
+            1,
+        )
+        assert {p: await _figures(svc, p) for p in YEAR} == before
+
 
 async def _more(svc: RunningService, name: str, than: float) -> bool:
     text = (await svc.http.get("/metrics")).text
