@@ -4,8 +4,12 @@ made by the running service (or test), never at import time."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import UTC
 from typing import Any, TypeVar
 
+import bson
+from bson import Binary
+from bson.codec_options import CodecOptions
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
@@ -97,3 +101,18 @@ async def insert_new(
                 raise
             taken += range(start, start + len(part))
     return taken
+
+
+# Values the database never looks inside (a record's changes, a log entry's updates) are
+# stored as one BSON binary: FerretDB converts a nested document field by field, which made
+# inserts twice and reads 2.4 times as slow.
+_OPAQUE: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True, tzinfo=UTC)
+
+
+def opaque(values: Sequence[Any]) -> Binary:
+    return Binary(bson.encode({"v": list(values)}))
+
+
+def from_opaque(blob: bytes) -> list[Any]:
+    """What `opaque` stored, as it reads back (dates tz-aware, to the millisecond)."""
+    return list(bson.decode(blob, codec_options=_OPAQUE)["v"])

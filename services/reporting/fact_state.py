@@ -63,8 +63,6 @@ class FactState:
     seen: dict[str, int] = field(default_factory=dict)
     # The running sums of the years whose figures were asked for, kept from then on.
     _running: dict[YearKey, RunningYear] = field(default_factory=dict)
-    # The figures this process last stored, per (partnership, period) (see `store`).
-    saved: dict[tuple[str, str], Figures] = field(default_factory=dict)
 
     def reset(self, generation: str | None) -> None:
         """Forget everything (the stored facts were dropped, or not read yet)."""
@@ -73,7 +71,6 @@ class FactState:
         self.positions.clear()
         self._forbidden.clear()
         self._running.clear()
-        self.saved.clear()
         self.written, self.recent = 0, []
         self.seen.clear()
         self.generation = generation

@@ -11,7 +11,7 @@ they end identical to the incremental ones.
 
 Decoding and validating the records is most of a replay's work, so a large replay
 (`PARALLEL_ABOVE` records) decodes in worker processes, one per core: each turns a chunk of
-raw records into fact updates, returned as the BSON the log stores them in, and this process
+raw records into fact updates, returned as the value the log stores them in, and this process
 fetches the records and folds the updates in.
 
 It refuses when a canonical topic no longer starts at offset 0 (`HistoryCut`): events have
@@ -37,7 +37,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import bson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -46,7 +45,7 @@ from services.reporting.fact_state import FactState, stored, stream_of
 from services.reporting.handlers import Canonical, decode_canonical, fact_updates
 from services.reporting.recompute import recompute_year
 from services.reporting.store import Batch, ReportingStore
-from shared.mongo import create_client
+from shared.mongo import create_client, from_opaque, opaque
 from shared.rejections import Rejected
 from shared.settings import ServiceSettings
 from shared.topics import Topics
@@ -190,7 +189,7 @@ async def rebuild(
             nonlocal unusable, touched
             updates, bad = decoded
             unusable += bad
-            touched |= state.apply(store.updates_of({"u": updates}), today)
+            touched |= state.apply(from_opaque(updates), today)
 
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
@@ -204,8 +203,9 @@ async def rebuild(
             if pool is None:
                 fold(decode_records(raws, erased))
             else:
-                loop = asyncio.get_running_loop()
-                decoding.append(loop.run_in_executor(pool, decode_records, raws, erased))
+                decoding.append(
+                    asyncio.get_running_loop().run_in_executor(pool, decode_records, raws, erased)
+                )
                 while len(decoding) > 2 * workers:
                     fold(await decoding.popleft())
             for tp in list(remaining):
@@ -247,7 +247,7 @@ async def rebuild(
 
 
 def decode_records(raws: Sequence[bytes | None], erased: Erased) -> tuple[bytes, int]:
-    """Canonical records to their fact updates, as the BSON value a log entry stores them in,
+    """Canonical records to their fact updates, as the value a log entry stores them in,
     and how many records were unusable (they would have been dead-lettered). Pure: run in a
     worker process for a large replay."""
     items: list[Canonical] = []
@@ -258,4 +258,4 @@ def decode_records(raws: Sequence[bytes | None], erased: Erased) -> tuple[bytes,
         except Rejected:
             unusable += 1
     updates = [stored(partnership, u) for partnership, u in fact_updates(items, erased)]
-    return bson.encode({"u": updates}), unusable
+    return opaque(updates), unusable
