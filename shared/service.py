@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared import audit, consumer_lag, http_boundary
+from shared import audit, collector, consumer_lag, http_boundary
 from shared.auth import KeyStore, Principal, middleware
 from shared.consumer import DeadLetters, Delivery
 from shared.events import Envelope
@@ -160,9 +160,11 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        collector.tune()
         await runtime.open_database()
         for job in spec.on_start:
             await job(runtime)
+        collector.settle()  # what the start loaded stays: full collections skip it
         topics = [*spec.consumes, *spec.produces, *(dlq(t) for t in spec.consumes)]
         await ensure_topics(
             settings.kafka_bootstrap_servers, topics, admin_options=_admin_options(settings)

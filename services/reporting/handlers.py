@@ -27,6 +27,7 @@ from services.reporting.store import Batch, ReportingStore
 from services.reporting.targets import Target, resolve_targets
 from shared.consumer import Delivery, Subscription, subscribe
 from shared.events import Envelope, decode_canonical_event, describe
+from shared.inbound_policy import SCREENED
 from shared.rejections import Rejected
 from shared.service import Runtime
 
@@ -50,7 +51,7 @@ def decode_canonical(raw: bytes | None) -> Canonical:
     if model is None:
         return Canonical(envelope, None)
     try:
-        data = model.model_validate(envelope.data)
+        data = model.model_validate(envelope.data, context=SCREENED)
     except ValidationError as exc:
         raise Rejected("schema", describe(exc)) from None
     try:

@@ -45,6 +45,7 @@ from services.reporting.fact_state import FactState, stored, stream_of
 from services.reporting.handlers import Canonical, decode_canonical, fact_updates
 from services.reporting.recompute import recompute_year
 from services.reporting.store import Batch, ReportingStore
+from shared import collector
 from shared.mongo import create_client, from_opaque, opaque
 from shared.rejections import Rejected
 from shared.settings import ServiceSettings
@@ -140,6 +141,7 @@ async def rebuild(
     """Rebuild reporting's read models; `workers` processes decode the records (default: one
     per core for a replay of more than `PARALLEL_ABOVE` records, else none)."""
     started = time.monotonic()
+    collector.tune()
     group = settings.group_id()
     if not force and (members := await _live_members(settings.kafka_bootstrap_servers, group)):
         raise ReportingRunning(
@@ -250,6 +252,7 @@ def decode_records(raws: Sequence[bytes | None], erased: Erased) -> tuple[bytes,
     """Canonical records to their fact updates, as the value a log entry stores them in,
     and how many records were unusable (they would have been dead-lettered). Pure: run in a
     worker process for a large replay."""
+    collector.tune()  # a worker process starts with the default thresholds
     items: list[Canonical] = []
     unusable = 0
     for raw in raws:

@@ -42,6 +42,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.reporting import facts
 from services.reporting.fact_state import FactState, Stored
 from services.reporting.metrics import Figures
+from shared import collector
 from shared.mongo import Document, chunks, find_by_ids, from_opaque, insert_new, opaque
 from shared.workdays import LONDON
 
@@ -145,9 +146,12 @@ class ReportingStore:
             if generation != state.generation:
                 state.reset(generation)
             heads = {h["_id"]: h async for h in self.heads.find({})}
+            whole = not state.loaded
             query = self._catch_up(heads) if state.loaded else {}
             if query is not None:
                 await self._fold(self.log.find(query))
+            if whole:
+                collector.settle()  # the facts just read stay: full collections skip them
             for writer, head in heads.items():
                 if writer != state.writer:
                     state.seen[writer] = int(head["n"])

@@ -52,3 +52,20 @@ def test_the_envelope_used_below_is_accepted_as_it_is() -> None:
 def test_anything_else_is_refused_with_a_reason(raw: bytes) -> None:
     with pytest.raises(Rejected):
         decode_canonical_event(raw)
+
+
+def test_identifiers_of_a_canonical_event_are_checked_for_their_form() -> None:
+    # Canonical events were screened for personal data where they came in, so reporting checks
+    # only the form of their identifiers; a malformed one is still refused.
+    bad_id = _ENVELOPE.replace(b'"id": "e1"', b'"id": "e 1/x"') % b"{}"
+    bad_partnership = _ENVELOPE.replace(b'"p1"', b'"P 1"') % b"{}"
+    for raw in (bad_id, bad_partnership):
+        with pytest.raises(Rejected):
+            decode_canonical_event(raw)
+
+
+def test_the_boundary_still_refuses_personal_data_in_an_identifier() -> None:
+    raw = _ENVELOPE.replace(b'"id": "e1"', b'"id": "jane.doe@example.org"') % b"{}"
+    with pytest.raises(Rejected) as refused:
+        decode(raw)
+    assert refused.value.reason == "personal-data"
