@@ -1,6 +1,6 @@
 """The event envelope: CloudEvents 1.0 in structured JSON mode, the one shape on every topic.
 
-Encoding and spec validation are the CloudEvents SDK's; this module adds what the project
+Reading and spec validation are the CloudEvents SDK's; this module adds what the project
 requires on top: a `partnership` extension and a `time` on every event, and ids that are
 stable when an event is derived from another (so a re-published event is the same event).
 """
@@ -79,8 +79,12 @@ def derived_id(cause_id: str, type: str) -> str:
 
 
 def encode(event: Envelope) -> bytes:
-    attributes = event.model_dump(mode="python", exclude={"data"}, exclude_none=True)
-    return _FORMAT.write(CloudEvent(attributes=attributes, data=event.data))
+    """The event in structured JSON mode, as the SDK's `JSONFormat.write` writes it (times in
+    RFC 3339 with `Z` for UTC), by orjson: the SDK's `json.dumps` with a Python hook for every
+    time was a twentieth of intake's CPU. The envelope was validated when it was made."""
+    document = event.model_dump(mode="python", exclude={"data"}, exclude_none=True)
+    document["data"] = event.data
+    return orjson.dumps(document, option=orjson.OPT_UTC_Z)
 
 
 def _require_id_and_time(attributes: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ class PlumbingMetrics:
     registry: CollectorRegistry
     consumed: Counter = field(init=False)
     dead_lettered: Counter = field(init=False)
+    published: Counter = field(init=False)
     retried: Counter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -33,6 +34,12 @@ class PlumbingMetrics:
             "pulse_dead_lettered",
             "Records sent to a dead-letter topic, by reason",
             ["service", "topic", "reason"],
+            registry=self.registry,
+        )
+        self.published = Counter(
+            "pulse_published_events",
+            "Canonical events this service published (confirmed by Kafka), by topic",
+            ["service", "topic"],
             registry=self.registry,
         )
         self.retried = Counter(

@@ -28,7 +28,7 @@ from shared import audit, collector, consumer_lag, http_boundary
 from shared.auth import KeyStore, Principal, middleware
 from shared.consumer import DeadLetters, Delivery
 from shared.events import Envelope
-from shared.kafka import create_broker, ensure_topics, publish_events, sasl
+from shared.kafka import EventProducer, create_broker, ensure_topics, sasl
 from shared.mongo import Document, create_client
 from shared.observability import PlumbingMetrics, health_router, metrics_router
 from shared.rejections import Rejected
@@ -59,6 +59,9 @@ class Runtime:
             ),
         )
         self.dead_letters = DeadLetters(self.broker, self.service, self.metrics)
+        self.events_out = EventProducer(
+            settings.kafka_bootstrap_servers, client_id=self.service, **_admin_options(settings)
+        )
         self._client: AsyncMongoClient[Document] | None = None
 
     @property
@@ -92,7 +95,9 @@ class Runtime:
         await audit.record(self.db, entries)
 
     async def publish(self, topic: str, events: Sequence[Envelope]) -> None:
-        await publish_events(self.broker, topic, events)
+        published = await self.events_out.publish(topic, events)
+        if published:
+            self.metrics.published.labels(self.service, topic).inc(published)
 
     async def open_database(self) -> None:
         self._client = create_client(self.settings.mongodb_url, app_name=self.service)
@@ -169,6 +174,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         await ensure_topics(
             settings.kafka_bootstrap_servers, topics, admin_options=_admin_options(settings)
         )
+        await runtime.events_out.start()
         await runtime.broker.start()
         if settings.auth_disabled:
             log.warning("%s: authentication is OFF (AUTH_DISABLED=true)", runtime.service)
@@ -199,6 +205,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                     )
             # Stops fetching, waits up to graceful_timeout for the batch in hand, commits it.
             await runtime.broker.stop()
+            await runtime.events_out.stop()  # after the last batch in hand has published
             await runtime.close_database()
             log.info("%s stopped", runtime.service)
 

@@ -69,3 +69,31 @@ def test_sender_must_give_id_and_time(missing: str) -> None:
     with pytest.raises(Rejected) as caught:
         decode(_event_json(**{missing: None}))
     assert missing in caught.value.detail
+
+
+@pytest.mark.parametrize("microsecond", [0, 642510])
+def test_encoding_writes_what_the_cloudevents_sdk_writes(microsecond: int) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from cloudevents.core.formats.json import JSONFormat
+    from cloudevents.core.v1.event import CloudEvent
+
+    event = new_event(
+        type="t.v1",
+        source="service/intake",
+        partnership="p1",
+        subject="c-1",
+        time=datetime(2021, 3, 31, 23, 30, 5, microsecond, tzinfo=UTC),
+        data={
+            "at": datetime(2021, 4, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),
+            "text": "Caf\u00e9 \u2014 \u00bd",
+            "nested": {"n": None, "l": [1, 2.5, True]},
+        },
+    )
+    sdk = JSONFormat().write(
+        CloudEvent(
+            attributes=event.model_dump(mode="python", exclude={"data"}, exclude_none=True),
+            data=event.data,
+        )
+    )
+    assert json.loads(encode(event)) == json.loads(sdk)
