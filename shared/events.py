@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
+from dateutil.parser import isoparse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from shared.inbound_policy import (
@@ -100,13 +101,33 @@ def _strict_factory(attributes: dict[str, Any], data: Any) -> CloudEvent:
     return CloudEvent(attributes=attributes, data=data)
 
 
+def _read_structured(document: Any, raw: bytes) -> CloudEvent:
+    """The SDK's `JSONFormat.read` of `raw`, from the document already parsed when it is a
+    v1.0 event with JSON `data` (every event this system takes): `time` read as RFC 3339,
+    `data` taken out of the attributes, the rest validated by the SDK's `CloudEvent`.
+    Anything else goes through the SDK's reader itself, with its own errors."""
+    if (
+        isinstance(document, dict)
+        and document.get("specversion") == "1.0"
+        and isinstance(document.get("data"), dict)
+        and "data_base64" not in document
+    ):
+        attributes = dict(document)
+        data = attributes.pop("data")
+        if "time" in attributes:
+            attributes["time"] = isoparse(attributes["time"])
+        return _strict_factory(attributes, data)
+    return _FORMAT.read(_strict_factory, raw)
+
+
 def decode(raw: bytes | None) -> Envelope:
     """Bytes from Kafka or HTTP to an envelope, or `Rejected` saying what is wrong."""
     if not raw:
         raise Rejected("undecodable", "empty message")
-    check_json_document(raw)  # size, nesting, numbers and text checked before any parser runs
+    # Size, nesting, numbers and text checked before any parser runs.
+    document = check_json_document(raw)
     try:
-        ce = _FORMAT.read(_strict_factory, raw)
+        ce = _read_structured(document, raw)
     except Rejected:
         raise
     except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:

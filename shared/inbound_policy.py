@@ -539,7 +539,10 @@ def check_json_document(raw: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise Rejected("undecodable", "not UTF-8 text") from None
-    if _nesting(text) > MAX_NESTING:
+    # Counting brackets is cheap; only a text with more of them than the limit can nest
+    # deeper, and only then is the nesting measured.
+    brackets = text.count("[") + text.count("{")
+    if brackets > MAX_NESTING and _nesting(text) > MAX_NESTING:
         raise Rejected("too-deep", f"JSON nested more than {MAX_NESTING} deep")
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
@@ -547,8 +550,43 @@ def check_json_document(raw: bytes, *, max_bytes: int = MAX_BODY_BYTES) -> Any:
         raise
     except (ValueError, RecursionError):
         raise Rejected("undecodable", "not a JSON document") from None
-    _walk_values(document, "")
+    # Most documents are within bounds: a walk that only looks comes first, and the walk
+    # that names the offending field runs only when it found something.
+    strings_possible = len(text) > MAX_STRING or "\\u" in text
+    if not _within_bounds(document, strings_possible):
+        _walk_values(document, "")
     return document
+
+
+def _within_bounds(value: Any, strings: bool) -> bool:
+    """Whether every number (and, when `strings`, every string and key) of a parsed document
+    is within bounds. A string decoded from UTF-8 text can hold a lone surrogate only through
+    a `\\u` escape, and be longer than `MAX_STRING` only in a longer text."""
+    if isinstance(value, str):
+        return not strings or _string_ok(value)
+    if isinstance(value, bool) or value is None:
+        return True
+    if isinstance(value, int):
+        return INT64_MIN <= value <= INT64_MAX
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        if strings and not all(_string_ok(k) for k in value):
+            return False
+        return all(_within_bounds(v, strings) for v in value.values())
+    if isinstance(value, list):
+        return all(_within_bounds(v, strings) for v in value)
+    return True
+
+
+def _string_ok(value: str) -> bool:
+    if len(value) > MAX_STRING:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # -- unknown keys ----------------------------------------------------------------------------

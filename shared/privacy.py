@@ -7,8 +7,8 @@ formats, free-text screening, date windows) are in `shared.inbound_policy`."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from shared.inbound_policy import (
@@ -68,43 +68,68 @@ _ID_SHAPE = re.compile(ID_PATTERN)
 _SCREENED = ("nhs-number", "postcode", "email", "phone")
 
 
-def _norm(key: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", key.lower())
+@functools.lru_cache(maxsize=4096)  # pure, and every event of a type has the same keys
+def _forbidden_field(key: str) -> bool:
+    return re.sub(r"[^a-z0-9]", "", key.lower()) in _FORBIDDEN_FIELDS
 
 
-def _walk(value: Any, path: str) -> Iterator[tuple[str, Any, str | None]]:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            key = str(k)
-            shown = safe_field_name(key)
-            child = f"{path}.{shown}" if path else shown
-            yield child, v, key
-            yield from _walk(v, child)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            child = f"{path}[{i}]"
-            yield child, v, None
-            yield from _walk(v, child)
+def _value_finding(value: str) -> str | None:
+    """What a string value looks like it holds, as the end of a finding, or None."""
+    # Short values (codes, times, ids) recur from event to event; long text rarely does, and
+    # would make the cache large.
+    return _short_value_finding(value) if len(value) <= 64 else _string_finding(value)
+
+
+@functools.lru_cache(maxsize=65536)
+def _short_value_finding(value: str) -> str | None:
+    return _string_finding(value)
+
+
+def _string_finding(value: str) -> str | None:
+    if _ID_SHAPE.match(value):
+        # Identifier-shaped values are held to their field's closed format; here only an
+        # NHS number on its own or in the 3-3-4 layout is looked for (an agency's counter
+        # must not pass for a phone number).
+        return "looks like it holds an NHS number" if id_holds_nhs_number(value) else None
+    if _ISO_MOMENT.match(value):
+        return None
+    kinds = [k for k in text_findings(value) if k in _SCREENED]
+    if kinds:
+        return "looks like it holds " + " and ".join(KIND_WORDS[k] for k in kinds)
+    return None
 
 
 def personal_data_findings(payload: Any) -> list[str]:
     """Every place in `payload` that looks like personal data, as `path: why`."""
-    findings = []
-    for path, value, key in _walk(payload, ""):
-        if key is not None and _norm(key) in _FORBIDDEN_FIELDS:
-            findings.append(f"{path}: personal-data field not accepted")
-        elif isinstance(value, str) and _ID_SHAPE.match(value):
-            # Identifier-shaped values are held to their field's closed format; here only an
-            # NHS number on its own or in the 3-3-4 layout is looked for (an agency's counter
-            # must not pass for a phone number).
-            if id_holds_nhs_number(value):
-                findings.append(f"{path or '(value)'}: looks like it holds an NHS number")
-        elif isinstance(value, str) and not _ISO_MOMENT.match(value):
-            kinds = [k for k in text_findings(value) if k in _SCREENED]
-            if kinds:
-                words = " and ".join(KIND_WORDS[k] for k in kinds)
-                findings.append(f"{path or '(value)'}: looks like it holds {words}")
+    findings: list[str] = []
+    _scan(payload, "", findings)
     return findings
+
+
+def _scan(value: Any, path: str, findings: list[str]) -> None:
+    # A path is spelt out only for a finding or a container to descend into: most values are
+    # short strings that find nothing.
+    if isinstance(value, dict):
+        for k, v in value.items():
+            key = str(k)
+            if _forbidden_field(key):
+                findings.append(f"{_child(path, key)}: personal-data field not accepted")
+            elif isinstance(v, str) and (why := _value_finding(v)) is not None:
+                findings.append(f"{_child(path, key)}: {why}")
+            if isinstance(v, dict | list):
+                _scan(v, _child(path, key), findings)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            if isinstance(v, str):
+                if (why := _value_finding(v)) is not None:
+                    findings.append(f"{path}[{i}]: {why}")
+            elif isinstance(v, dict | list):
+                _scan(v, f"{path}[{i}]", findings)
+
+
+def _child(path: str, key: str) -> str:
+    shown = safe_field_name(key)
+    return f"{path}.{shown}" if path else shown
 
 
 def refuse_personal_data(payload: Any) -> None:
