@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
+from cloudevents.core.base import BaseCloudEvent
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from dateutil.parser import isoparse
@@ -101,7 +102,7 @@ def _strict_factory(attributes: dict[str, Any], data: Any) -> CloudEvent:
     return CloudEvent(attributes=attributes, data=data)
 
 
-def _read_structured(document: Any, raw: bytes) -> CloudEvent:
+def _read_structured(document: Any, raw: bytes) -> BaseCloudEvent:
     """The SDK's `JSONFormat.read` of `raw`, from the document already parsed when it is a
     v1.0 event with JSON `data` (every event this system takes): `time` read as RFC 3339,
     `data` taken out of the attributes, the rest validated by the SDK's `CloudEvent`.
