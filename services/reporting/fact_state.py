@@ -136,6 +136,12 @@ class FactState:
         """The year's figures as `metrics.compute_year` gives them from `year()`, from the
         year's running sums (made from its facts the first time, kept after that) and its
         facts of the kinds that are not sums."""
+        running = self.running(partnership, fy)
+        others = self.year(partnership, fy, skip=ADDITIVE_KINDS)
+        return finish_year(running, others, as_at=as_at)
+
+    def running(self, partnership: str, fy: str) -> RunningYear:
+        """The year's running sums, made from its facts the first time they are asked for."""
         running = self._running.get((partnership, fy))
         if running is None:
             running = RunningYear(fy)
@@ -143,8 +149,7 @@ class FactState:
             for fact in self._years.get((partnership, fy), ()):
                 running.add(fact[0], resolve(docs[fact]))
             self._running[(partnership, fy)] = running
-        others = self.year(partnership, fy, skip=ADDITIVE_KINDS)
-        return finish_year(running, others, as_at=as_at)
+        return running
 
     def advance(self, stream: str, next_offset: int) -> None:
         if next_offset > self.positions.get(stream, -1):

@@ -224,7 +224,13 @@ async def rebuild(
         positions = [
             Batch(stream_of(tp.topic, tp.partition), begin[tp], end[tp], []) for tp in partitions
         ]
-        await store.write_log([Batch("rebuild", 0, 0, list(state.compacted())), *positions])
+        compacted = Batch("rebuild", 0, 0, list(state.compacted()))
+        # While the database writes the log, this process makes each year's running sums
+        # (in a thread: nothing else touches the state until the log is written).
+        await asyncio.gather(
+            store.write_log([compacted, *positions]),
+            asyncio.to_thread(_make_running, state, touched),
+        )
         # What was folded is what the log now holds (the same values, read back as stored):
         # the store takes it over instead of reading the log back.
         await store.adopt(state, {b.stream: b.next for b in positions})
@@ -246,6 +252,11 @@ async def rebuild(
             pool.shutdown(wait=False, cancel_futures=True)
         await consumer.stop()
         await client.close()
+
+
+def _make_running(state: FactState, years: set[tuple[str, str]]) -> None:
+    for partnership, fy in sorted(years):
+        state.running(partnership, fy)
 
 
 def decode_records(raws: Sequence[bytes | None], erased: Erased) -> tuple[bytes, int]:
