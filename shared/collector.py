@@ -7,10 +7,11 @@ walks the older generation too. Measured on reporting's replay of canonical even
 default collector took more than half the time: 16,000 events/s against 40,000/s with a
 young threshold of 10,000.
 
-Long-lived state (reporting's facts, caches) is loaded once and then only grows; `settle`
-moves what a process holds after its start into the collector's permanent generation, so
-full collections stop walking it. Nothing here frees or keeps anything: reference counting
-still frees what is not in a cycle at once, and cycles are still collected, less often.
+Long-lived state (reporting's facts) is loaded once and then only grows; `settle` moves
+what a process holds after such a load into the collector's permanent generation, so full
+collections stop walking it (reporting calls it after reading a large log at start).
+Reference counting still frees at once what is not in a cycle; cycles are collected less
+often, and a cycle among settled objects stays until the process ends.
 """
 
 from __future__ import annotations

@@ -169,7 +169,6 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         await runtime.open_database()
         for job in spec.on_start:
             await job(runtime)
-        collector.settle()  # what the start loaded stays: full collections skip it
         topics = [*spec.consumes, *spec.produces, *(dlq(t) for t in spec.consumes)]
         await ensure_topics(
             settings.kafka_bootstrap_servers, topics, admin_options=_admin_options(settings)

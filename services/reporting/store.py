@@ -103,6 +103,10 @@ def _writes() -> asyncio.Lock:
     return _WRITES.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
 
+# Facts read at once above which they are moved out of the collector's way (`collector`).
+SETTLE_ABOVE = 10_000
+
+
 class ReportingStore:
     def __init__(self, db: AsyncDatabase[Document], state: FactState | None = None) -> None:
         self.db = db
@@ -150,7 +154,7 @@ class ReportingStore:
             query = self._catch_up(heads) if state.loaded else {}
             if query is not None:
                 await self._fold(self.log.find(query))
-            if whole:
+            if whole and len(state) > SETTLE_ABOVE:
                 collector.settle()  # the facts just read stay: full collections skip them
             for writer, head in heads.items():
                 if writer != state.writer:
