@@ -39,15 +39,16 @@ def router(runtime: Runtime) -> APIRouter:
     internal = APIRouter(prefix="/internal", tags=["internal (unsuppressed)"])
     context = reporting(runtime)
 
-    async def year_of(partnership: str, period: str) -> dict[str, Figures]:
-        fy = financial_year_of_period(period)  # 422 on a malformed period
-        year = await context.store.year(partnership, fy)
-        if period not in year:
+    async def figures_of(partnership: str, period: str) -> Figures:
+        financial_year_of_period(period)  # 422 on a malformed period
+        # One document by id: a dashboard polls this, and a year is seventeen large ones.
+        fig = await context.store.period(partnership, period)
+        if fig is None:
             raise Rejected("no-figures", f"no figures for {partnership} in {period}", status=404)
-        return year
+        return fig
 
     async def publication(partnership: str, period: str) -> Publication:
-        await year_of(partnership, period)  # 404 for a period with no figures
+        await figures_of(partnership, period)  # 404 for a period with no figures
         return await context.publication(partnership, financial_year_of_period(period))
 
     async def scorecard(partnership: str, period: str, controlled: bool) -> dict[str, Any]:
@@ -56,7 +57,7 @@ def router(runtime: Runtime) -> APIRouter:
             fig = pub.figures[period]
             values: dict[str, Any] = pub.values(period)
         else:
-            fig = (await year_of(partnership, period))[period]
+            fig = await figures_of(partnership, period)
             values = dict(fig.values)
 
         def status(metric: str) -> Any:
@@ -92,7 +93,7 @@ def router(runtime: Runtime) -> APIRouter:
         if controlled:
             body = (await publication(partnership, period)).table(name, period)
         else:
-            body = build((await year_of(partnership, period))[period], Raw())
+            body = build(await figures_of(partnership, period), Raw())
         return {
             "partnership": partnership,
             "period": period,
@@ -148,7 +149,7 @@ def router(runtime: Runtime) -> APIRouter:
     async def internal_figures(
         partnership: str = PartnershipPath, period: str = PeriodPath
     ) -> dict[str, Any]:
-        fig = (await year_of(partnership, period))[period]
+        fig = await figures_of(partnership, period)
         return {"partnership": partnership, "period": period, **fig.as_document()}
 
     @internal.get(

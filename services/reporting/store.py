@@ -42,6 +42,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.reporting import facts
 from services.reporting.fact_state import FactState, Stored
 from services.reporting.metrics import Figures
+from services.reporting.periods import periods_in_year
 from shared import collector
 from shared.mongo import Document, chunks, find_by_ids, from_opaque, insert_new, opaque
 from shared.workdays import LONDON
@@ -69,6 +70,10 @@ _GENERATION = "generation"
 
 def _holds(doc: Document | None, figures: Figures) -> bool:
     return doc is not None and all(doc.get(k) == v for k, v in figures.as_document().items())
+
+
+def _figures(doc: Document) -> Figures:
+    return Figures(doc.get("values", {}), doc.get("breakdowns", {}))
 
 
 def doc_id(partnership: str, key: str) -> str:
@@ -378,10 +383,15 @@ class ReportingStore:
         return await self.figures.find_one({"_id": doc_id(partnership, period)})
 
     async def year(self, partnership: str, fy: str) -> dict[str, Figures]:
-        cursor = self.figures.find({"partnership": partnership, "fy": fy})
-        return {
-            d["period"]: Figures(d.get("values", {}), d.get("breakdowns", {})) async for d in cursor
-        }
+        """The year's stored figures by period, read by id (a filter on other fields makes
+        FerretDB read every figures document, and they are large)."""
+        ids = [doc_id(partnership, period) for period in periods_in_year(fy)]
+        return {d["period"]: _figures(d) for d in await find_by_ids(self.figures, ids)}
+
+    async def period(self, partnership: str, period: str) -> Figures | None:
+        """One period's stored figures, or None."""
+        doc = await self.figures_of(partnership, period)
+        return _figures(doc) if doc is not None else None
 
     async def years(self) -> list[tuple[str, str]]:
         """Every (partnership, financial year) with figures."""
