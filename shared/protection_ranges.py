@@ -83,6 +83,15 @@ def _groups(n: int, rows: list[Row]) -> list[tuple[list[int], list[Row]]]:
     return [(m, rows_of[root]) for root, m in sorted(members.items())]
 
 
+def load_solver() -> None:
+    """Import numpy and scipy's solver now. They take about a second to import, with the
+    interpreter's lock held most of it: a service that publishes figures does this while it
+    starts (in a thread), not in the middle of its first publication."""
+    import numpy  # noqa: F401
+    from scipy.optimize import linprog  # noqa: F401
+    from scipy.sparse import csr_array  # noqa: F401
+
+
 def _ranges(
     members: list[int], rows: list[Row], true_values: list[float]
 ) -> list[tuple[int, float]]:

@@ -20,6 +20,7 @@ from typing import Any, cast
 from aiokafka import ConsumerRecord
 
 from services.intake import domain
+from services.intake.deadlines import OpenDeadlines
 from services.intake.erasure import refuse_erased
 from services.intake.metrics import metrics_of
 from services.intake.settings import IntakeSettings
@@ -86,10 +87,14 @@ _CACHES: weakref.WeakKeyDictionary[Runtime, EntityCache[domain.ContactFile]] = (
 )
 
 
+_DEADLINES: weakref.WeakKeyDictionary[Runtime, OpenDeadlines] = weakref.WeakKeyDictionary()
+
+
 def store_of(runtime: Runtime) -> ContactStore:
-    """The contact store of this service process, with the process's cache of contact files."""
+    """The contact store of this service process, with the process's cache of contact files
+    and the deadlines of the open contacts it wrote."""
     cache = _CACHES.setdefault(runtime, EntityCache())
-    return ContactStore(runtime.db, cache)
+    return ContactStore(runtime.db, cache, _DEADLINES.setdefault(runtime, OpenDeadlines()))
 
 
 _CALENDARS: weakref.WeakKeyDictionary[Runtime, dict[str, SchoolCalendar]] = (

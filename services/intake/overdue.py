@@ -4,8 +4,9 @@ announced once.
 Publish first, then mark (a record in the contact's history): a crash between the two
 re-publishes the same event (its id and content depend only on the contact), which subscribers
 dedupe; marking first could lose the announcement for good. Several instances sweeping at once
-publish the same event too. Candidates come from the read model, but each is checked against
-its records, so a decision recorded a moment ago is never announced as overdue.
+publish the same event too. Candidates come from the read model (a full sweep) or from the
+open contacts this process wrote (`deadlines`), but each is checked against its records, so a
+decision recorded a moment ago is never announced as overdue.
 """
 
 from __future__ import annotations
@@ -25,11 +26,17 @@ from shared.service import Runtime
 log = logging.getLogger(__name__)
 
 
-async def sweep_overdue(runtime: Runtime, now: datetime) -> int:
-    """Announce every contact overdue at `now`; returns how many were announced."""
+async def sweep_overdue(runtime: Runtime, now: datetime, *, full: bool = True) -> int:
+    """Announce every contact overdue at `now` (up to the batch size); returns how many were
+    announced. The candidates are the open contacts whose deadlines this process keeps: those
+    it wrote, and, after a full sweep, every one the read model shows open."""
     store = store_of(runtime)
-    keys = await store.overdue_candidates(now, settings_of(runtime).overdue_sweep_batch)
+    if full:
+        await store.read_open_deadlines()
+    keys = store.deadlines.due(now, settings_of(runtime).overdue_sweep_batch)
     entities = await store.repository.load(keys)
+    # Decided or announced elsewhere (another instance) since: no longer a candidate here.
+    store.deadlines.note(entity.state for entity in entities.values())
     due = [
         (entity.state, domain.overdue_event(entity.state))
         for entity in entities.values()
@@ -63,14 +70,18 @@ async def mark_overdue(
 
 
 async def sweep_forever(runtime: Runtime) -> None:
-    """The background job: sweep, wait, repeat; a failed sweep is logged and retried."""
+    """The background job: sweep, wait, repeat; a failed sweep is logged and retried. The
+    first sweep and every `overdue_full_sweep_every`-th after it ask the read model."""
     settings = settings_of(runtime)
     if not settings.overdue_sweep_enabled:
         return
     interval = settings.overdue_sweep_interval_s
+    sweeps = 0
     while True:
+        full = sweeps % settings.overdue_full_sweep_every == 0
         try:
-            await sweep_overdue(runtime, datetime.now(UTC))
+            await sweep_overdue(runtime, datetime.now(UTC), full=full)
         except Exception:
             log.exception("overdue sweep failed; retrying in %.0fs", interval)
+        sweeps += 1
         await asyncio.sleep(interval)

@@ -23,6 +23,12 @@ class IntakeSettings(ServiceSettings):
     overdue_sweep_interval_s: float = Field(
         default=30.0, gt=0, description="seconds between sweeps for overdue MASH decisions"
     )
+    overdue_full_sweep_every: int = Field(
+        default=10,
+        ge=1,
+        description="every how many sweeps the read model is asked for candidates (the "
+        "others take the open contacts this process wrote; 1: always)",
+    )
     overdue_sweep_batch: int = Field(
         default=500, ge=1, description="most overdue contacts announced by one sweep"
     )

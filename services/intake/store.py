@@ -30,6 +30,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.intake import domain
+from services.intake.deadlines import OpenDeadlines
 from services.intake.domain import ContactFile, Outgoing, Recorded
 from shared.contracts import EventData
 from shared.contracts.intake import ACKNOWLEDGED, DECISION_OVERDUE
@@ -101,10 +102,16 @@ def read_model_id(key: Key) -> str:
 
 
 class ContactStore:
-    def __init__(self, db: AsyncDatabase[Document], cache: EntityCache[ContactFile]) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        cache: EntityCache[ContactFile],
+        deadlines: OpenDeadlines | None = None,
+    ) -> None:
         self.records = MongoRecordStore(db["contact_records"])
         self.contacts = db["contacts"]
         self.repository = Repository(self.records, ContactFolding(), cache)
+        self.deadlines = deadlines if deadlines is not None else OpenDeadlines()
 
     async def ensure_indexes(self) -> None:
         """What the queries and the overdue sweep filter and sort on."""
@@ -119,8 +126,11 @@ class ContactStore:
     # -- the read model ------------------------------------------------------------------------
 
     async def project(self, files: Iterable[tuple[int, ContactFile]]) -> None:
-        """Bring the read model up to these versions of these files."""
-        await write_newest(self.contacts, [to_document(f, v) for v, f in files])
+        """Bring the read model up to these versions of these files (and this process's
+        open deadlines with it)."""
+        versions = list(files)
+        await write_newest(self.contacts, [to_document(f, v) for v, f in versions])
+        self.deadlines.note(f for _, f in versions)
 
     async def find(self, contact_id: str, partnership: str | None) -> list[Document]:
         """The read models of contact `contact_id`, in `partnership` or in any."""
@@ -167,17 +177,22 @@ class ContactStore:
         )
         return total, [doc async for doc in cursor]
 
-    async def overdue_candidates(self, now: datetime, limit: int) -> list[Key]:
-        """Contacts the read model shows undecided past their deadline and not announced; the
-        caller checks each against its records before acting."""
+    async def read_open_deadlines(self) -> int:
+        """Take every contact the read model shows received, undecided and not announced into
+        this process's open deadlines (a full sweep); returns how many. The caller checks
+        each candidate against its records before acting."""
         query = {
-            "decision_due_at": {"$lte": now},
+            "decision_due_at": {"$exists": True},
             "decided_at": {"$exists": False},
             "overdue_emitted": {"$ne": True},
         }
-        cursor = self.contacts.find(query, {"partnership": 1, "contact_id": 1})
-        cursor = cursor.sort("decision_due_at", ASCENDING).limit(limit)
-        return [contact_key(doc["partnership"], doc["contact_id"]) async for doc in cursor]
+        fields = {"partnership": 1, "contact_id": 1, "decision_due_at": 1}
+        found = 0
+        async for doc in self.contacts.find(query, fields):
+            key = contact_key(doc["partnership"], doc["contact_id"])
+            self.deadlines.add(key, doc["decision_due_at"])
+            found += 1
+        return found
 
 
 def to_document(file: ContactFile, version: int) -> Document:

@@ -25,6 +25,7 @@ from services.reporting.recompute import Reporter
 from services.reporting.settings import ReportingSettings
 from services.reporting.store import Batch, ReportingStore
 from services.reporting.targets import Target, resolve_targets
+from shared import protection_ranges
 from shared.consumer import Delivery, Subscription, subscribe
 from shared.events import Envelope, decode_canonical_event, describe
 from shared.inbound_policy import SCREENED
@@ -203,6 +204,12 @@ def setup(runtime: Runtime) -> None:
 
 async def create_indexes(runtime: Runtime) -> None:
     await reporting(runtime).store.create_indexes()
+
+
+async def load_disclosure_solver(runtime: Runtime) -> None:
+    """Disclosure control's solver, imported before the first events arrive (see
+    `protection_ranges.load_solver`)."""
+    await asyncio.to_thread(protection_ranges.load_solver)
 
 
 async def recompute_loop(runtime: Runtime) -> None:

@@ -25,7 +25,7 @@ def spec(topics: Topics) -> ServiceSpec:
         produces=[topics.reporting_snapshots, topics.reporting_exceptions],
         setup=handlers.setup,
         routers=[api.router, web.router],  # the website after the API: its routes win
-        on_start=[handlers.create_indexes],
+        on_start=[handlers.create_indexes, handlers.load_disclosure_solver],
         background=[handlers.recompute_loop, handlers.snapshot_loop],
         # Published figures (disclosure-controlled) and the website's assets are for anyone;
         # /internal needs staff.

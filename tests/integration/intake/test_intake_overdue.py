@@ -9,6 +9,7 @@ import pytest
 
 from ops.system import Infra
 from services.intake import overdue as sweep_module
+from services.intake.handlers import store_of
 from services.intake.overdue import sweep_overdue
 from shared.contracts.intake import DECIDED, DECISION_OVERDUE
 from shared.events import Envelope, derived_id, encode
@@ -111,3 +112,24 @@ async def test_the_background_sweep_announces_an_overdue_contact_by_itself(
         await stored(svc, "c-1", "decision-overdue")
         events = by_type(await canonical(infra, svc, expect=3))
         assert len(events[DECISION_OVERDUE]) == 1
+
+
+async def test_between_full_sweeps_an_instance_sweeps_the_open_contacts_it_wrote(
+    infra: Infra, run_id: str
+) -> None:
+    async with (
+        running("intake", infra, run_id, **NO_SWEEP) as one,
+        running("intake", infra, run_id, consumer_group=f"t{run_id}-other", **NO_SWEEP) as two,
+    ):
+        await _submit(one, inbound("contact", contact("c-1")), inbound("contact", contact("c-2")))
+        # Two wrote neither contact: only a full sweep (the read model) shows them to it.
+        assert await sweep_overdue(two.runtime, NOW, full=False) == 0
+        assert await sweep_overdue(two.runtime, NOW) == 2
+        # One keeps both deadlines, but checks its candidates against their records.
+        assert await sweep_overdue(one.runtime, NOW, full=False) == 0
+        assert len(store_of(one.runtime).deadlines) == 0
+
+        await _submit(one, inbound("contact", contact("c-3")))
+        assert await sweep_overdue(one.runtime, NOW, full=False) == 1
+        events = by_type(await canonical(infra, one, expect=9))
+        assert sorted(e.subject for e in events[DECISION_OVERDUE]) == ["c-1", "c-2", "c-3"]
