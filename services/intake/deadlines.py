@@ -15,8 +15,9 @@ event.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from services.intake.domain import ContactFile, decision_deadline
 from shared.records import Key
@@ -43,6 +44,17 @@ class OpenDeadlines:
     def add(self, key: Key, due: datetime) -> None:
         """An open contact found in the read model (a full sweep)."""
         self._due[key] = due
+
+    def note_read_model(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """The same as `note`, from the read-model documents just written (their deadline is
+        computed already)."""
+        for doc in docs:
+            key = (doc["partnership"], doc["contact_id"])
+            due = doc.get("decision_due_at")
+            if due is not None and "decided_at" not in doc and not doc.get("overdue_emitted"):
+                self._due[key] = due
+            else:
+                self._due.pop(key, None)
 
     def due(self, now: datetime, limit: int) -> list[Key]:
         """Up to `limit` contacts whose deadline has passed at `now`, earliest first."""

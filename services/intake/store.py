@@ -128,9 +128,9 @@ class ContactStore:
     async def project(self, files: Iterable[tuple[int, ContactFile]]) -> None:
         """Bring the read model up to these versions of these files (and this process's
         open deadlines with it)."""
-        versions = list(files)
-        await write_newest(self.contacts, [to_document(f, v) for v, f in versions])
-        self.deadlines.note(f for _, f in versions)
+        docs = [to_document(f, v) for v, f in files]
+        await write_newest(self.contacts, docs)
+        self.deadlines.note_read_model(docs)
 
     async def find(self, contact_id: str, partnership: str | None) -> list[Document]:
         """The read models of contact `contact_id`, in `partnership` or in any."""
