@@ -4,6 +4,8 @@ many instances sweep."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -18,6 +20,19 @@ from tests.support.services import RunningService, running
 from tests.unit.intake.factories import at, contact, decision, inbound
 
 NOW = at(2026, 11, 12, 12)  # Thursday
+
+
+@contextlib.asynccontextmanager
+async def _two_instances(
+    infra: Infra, run_id: str
+) -> AsyncIterator[tuple[RunningService, RunningService]]:
+    """Two intake processes on one database (each its own consumer group), sweeping only
+    when a test says so."""
+    async with (
+        running("intake", infra, run_id, **NO_SWEEP) as one,
+        running("intake", infra, run_id, consumer_group=f"t{run_id}-other", **NO_SWEEP) as two,
+    ):
+        yield one, two
 
 
 async def _submit(svc: RunningService, *events: Envelope) -> None:
@@ -89,10 +104,7 @@ async def test_a_crash_between_publishing_and_marking_republishes_the_same_event
 async def test_several_instances_sweeping_at_once_announce_the_same_event(
     infra: Infra, run_id: str
 ) -> None:
-    async with (
-        running("intake", infra, run_id, **NO_SWEEP) as one,
-        running("intake", infra, run_id, consumer_group=f"t{run_id}-other", **NO_SWEEP) as two,
-    ):
+    async with _two_instances(infra, run_id) as (one, two):
         await _submit(one, inbound("contact", contact("c-1")), inbound("contact", contact("c-2")))
         await asyncio.gather(sweep_overdue(one.runtime, NOW), sweep_overdue(two.runtime, NOW))
 
@@ -117,10 +129,7 @@ async def test_the_background_sweep_announces_an_overdue_contact_by_itself(
 async def test_between_full_sweeps_an_instance_sweeps_the_open_contacts_it_wrote(
     infra: Infra, run_id: str
 ) -> None:
-    async with (
-        running("intake", infra, run_id, **NO_SWEEP) as one,
-        running("intake", infra, run_id, consumer_group=f"t{run_id}-other", **NO_SWEEP) as two,
-    ):
+    async with _two_instances(infra, run_id) as (one, two):
         await _submit(one, inbound("contact", contact("c-1")), inbound("contact", contact("c-2")))
         # Two wrote neither contact: only a full sweep (the read model) shows them to it.
         assert await sweep_overdue(two.runtime, NOW, full=False) == 0
@@ -132,4 +141,4 @@ async def test_between_full_sweeps_an_instance_sweeps_the_open_contacts_it_wrote
         await _submit(one, inbound("contact", contact("c-3")))
         assert await sweep_overdue(one.runtime, NOW, full=False) == 1
         events = by_type(await canonical(infra, one, expect=9))
-        assert sorted(e.subject for e in events[DECISION_OVERDUE]) == ["c-1", "c-2", "c-3"]
+        assert sorted(str(e.subject) for e in events[DECISION_OVERDUE]) == ["c-1", "c-2", "c-3"]
