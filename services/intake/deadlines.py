@@ -19,7 +19,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from services.intake.domain import ContactFile, decision_deadline
 from shared.records import Key
 
 
@@ -30,24 +29,9 @@ class OpenDeadlines:
     def __init__(self) -> None:
         self._due: dict[Key, datetime] = {}
 
-    def note(self, files: Iterable[ContactFile]) -> None:
-        """Bring the entries of these contacts up to their current state."""
-        for file in files:
-            if file.partnership is None:
-                continue
-            key = (file.partnership, file.contact_id)
-            if file.contact is not None and file.decision is None and not file.overdue_emitted:
-                self._due[key] = decision_deadline(file.contact.data.received_at)
-            else:
-                self._due.pop(key, None)
-
-    def add(self, key: Key, due: datetime) -> None:
-        """An open contact found in the read model (a full sweep)."""
-        self._due[key] = due
-
-    def note_read_model(self, docs: Iterable[Mapping[str, Any]]) -> None:
-        """The same as `note`, from the read-model documents just written (their deadline is
-        computed already)."""
+    def note(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """Bring the entries of these contacts up to their read-model documents: open (a
+        deadline, undecided, not announced) or not."""
         for doc in docs:
             key = (doc["partnership"], doc["contact_id"])
             due = doc.get("decision_due_at")

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from services.intake import domain
 from services.intake.handlers import envelope, settings_of, store_of
 from services.intake.metrics import metrics_of
-from services.intake.store import overdue_change
+from services.intake.store import overdue_change, to_document
 from shared.contracts.intake import DECISION_OVERDUE
 from shared.records import Entity, Key, Repository, UnitOfWork, retrying
 from shared.service import Runtime
@@ -36,7 +36,7 @@ async def sweep_overdue(runtime: Runtime, now: datetime, *, full: bool = True) -
     keys = store.deadlines.due(now, settings_of(runtime).overdue_sweep_batch)
     entities = await store.repository.load(keys)
     # Decided or announced elsewhere (another instance) since: no longer a candidate here.
-    store.deadlines.note(entity.state for entity in entities.values())
+    store.deadlines.note(to_document(e.state, e.version) for e in entities.values())
     due = [
         (entity.state, domain.overdue_event(entity.state))
         for entity in entities.values()

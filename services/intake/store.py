@@ -106,12 +106,12 @@ class ContactStore:
         self,
         db: AsyncDatabase[Document],
         cache: EntityCache[ContactFile],
-        deadlines: OpenDeadlines | None = None,
+        deadlines: OpenDeadlines,
     ) -> None:
         self.records = MongoRecordStore(db["contact_records"])
         self.contacts = db["contacts"]
         self.repository = Repository(self.records, ContactFolding(), cache)
-        self.deadlines = deadlines if deadlines is not None else OpenDeadlines()
+        self.deadlines = deadlines
 
     async def ensure_indexes(self) -> None:
         """What the queries and the overdue sweep filter and sort on."""
@@ -130,7 +130,7 @@ class ContactStore:
         open deadlines with it)."""
         docs = [to_document(f, v) for v, f in files]
         await write_newest(self.contacts, docs)
-        self.deadlines.note_read_model(docs)
+        self.deadlines.note(docs)
 
     async def find(self, contact_id: str, partnership: str | None) -> list[Document]:
         """The read models of contact `contact_id`, in `partnership` or in any."""
@@ -177,22 +177,17 @@ class ContactStore:
         )
         return total, [doc async for doc in cursor]
 
-    async def read_open_deadlines(self) -> int:
+    async def read_open_deadlines(self) -> None:
         """Take every contact the read model shows received, undecided and not announced into
-        this process's open deadlines (a full sweep); returns how many. The caller checks
-        each candidate against its records before acting."""
+        this process's open deadlines (a full sweep). The caller checks each candidate
+        against its records before acting."""
         query = {
             "decision_due_at": {"$exists": True},
             "decided_at": {"$exists": False},
             "overdue_emitted": {"$ne": True},
         }
         fields = {"partnership": 1, "contact_id": 1, "decision_due_at": 1}
-        found = 0
-        async for doc in self.contacts.find(query, fields):
-            key = contact_key(doc["partnership"], doc["contact_id"])
-            self.deadlines.add(key, doc["decision_due_at"])
-            found += 1
-        return found
+        self.deadlines.note([doc async for doc in self.contacts.find(query, fields)])
 
 
 def to_document(file: ContactFile, version: int) -> Document:

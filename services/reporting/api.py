@@ -14,7 +14,6 @@ from fastapi import APIRouter, Path
 
 from services.reporting.glossary import DEFINITIONS
 from services.reporting.handlers import reporting
-from services.reporting.metrics import Figures
 from services.reporting.periods import financial_year_of_period
 from services.reporting.publication import BUILDERS, Publication, Raw
 from shared.inbound_policy import PARTNERSHIP_PATTERN
@@ -39,16 +38,8 @@ def router(runtime: Runtime) -> APIRouter:
     internal = APIRouter(prefix="/internal", tags=["internal (unsuppressed)"])
     context = reporting(runtime)
 
-    async def figures_of(partnership: str, period: str) -> Figures:
-        financial_year_of_period(period)  # 422 on a malformed period
-        # One document by id: a dashboard polls this, and a year is seventeen large ones.
-        fig = await context.store.period(partnership, period)
-        if fig is None:
-            raise Rejected("no-figures", f"no figures for {partnership} in {period}", status=404)
-        return fig
-
     async def publication(partnership: str, period: str) -> Publication:
-        await figures_of(partnership, period)  # 404 for a period with no figures
+        await context.figures(partnership, period)  # 404 for a period with no figures
         return await context.publication(partnership, financial_year_of_period(period))
 
     async def scorecard(partnership: str, period: str, controlled: bool) -> dict[str, Any]:
@@ -57,7 +48,7 @@ def router(runtime: Runtime) -> APIRouter:
             fig = pub.figures[period]
             values: dict[str, Any] = pub.values(period)
         else:
-            fig = await figures_of(partnership, period)
+            fig = await context.figures(partnership, period)
             values = dict(fig.values)
 
         def status(metric: str) -> Any:
@@ -93,7 +84,7 @@ def router(runtime: Runtime) -> APIRouter:
         if controlled:
             body = (await publication(partnership, period)).table(name, period)
         else:
-            body = build(await figures_of(partnership, period), Raw())
+            body = build(await context.figures(partnership, period), Raw())
         return {
             "partnership": partnership,
             "period": period,
@@ -149,7 +140,7 @@ def router(runtime: Runtime) -> APIRouter:
     async def internal_figures(
         partnership: str = PartnershipPath, period: str = PeriodPath
     ) -> dict[str, Any]:
-        fig = await figures_of(partnership, period)
+        fig = await context.figures(partnership, period)
         return {"partnership": partnership, "period": period, **fig.as_document()}
 
     @internal.get(

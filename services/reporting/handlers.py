@@ -20,6 +20,8 @@ from pydantic import BaseModel, ValidationError
 from services.reporting import erasure, facts
 from services.reporting.fact_state import FactState, stored, stream_of
 from services.reporting.gauges import DomainGauges
+from services.reporting.metrics import Figures
+from services.reporting.periods import financial_year_of_period
 from services.reporting.publication import Publication, content_digest, publish
 from services.reporting.recompute import Reporter
 from services.reporting.settings import ReportingSettings
@@ -102,6 +104,15 @@ class Reporting:
         self.state = FactState()  # one per running service: its consumers and recomputation
         self._reporter: Reporter | None = None
         self._published: dict[tuple[str, str], tuple[str, Publication]] = {}
+
+    async def figures(self, partnership: str, period: str) -> Figures:
+        """A period's stored figures, unsuppressed; `Rejected` 422 for a malformed period,
+        404 for a period with none."""
+        financial_year_of_period(period)
+        fig = await self.store.period(partnership, period)
+        if fig is None:
+            raise Rejected("no-figures", f"no figures for {partnership} in {period}", status=404)
+        return fig
 
     async def publication(self, partnership: str, fy: str) -> Publication:
         """The year as published (disclosure control over the linked set), for the API and

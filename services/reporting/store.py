@@ -379,9 +379,6 @@ class ReportingStore:
             for chunk in chunks(ops):
                 await self.figures.bulk_write(list(chunk), ordered=False)
 
-    async def figures_of(self, partnership: str, period: str) -> Document | None:
-        return await self.figures.find_one({"_id": doc_id(partnership, period)})
-
     async def year(self, partnership: str, fy: str) -> dict[str, Figures]:
         """The year's stored figures by period, read by id (a filter on other fields makes
         FerretDB read every figures document, and they are large)."""
@@ -389,8 +386,8 @@ class ReportingStore:
         return {d["period"]: _figures(d) for d in await find_by_ids(self.figures, ids)}
 
     async def period(self, partnership: str, period: str) -> Figures | None:
-        """One period's stored figures, or None."""
-        doc = await self.figures_of(partnership, period)
+        """One period's stored figures, or None (one document by id: dashboards poll this)."""
+        doc = await self.figures.find_one({"_id": doc_id(partnership, period)})
         return _figures(doc) if doc is not None else None
 
     async def years(self) -> list[tuple[str, str]]:

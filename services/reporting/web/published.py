@@ -9,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from services.reporting.handlers import Reporting
-from services.reporting.metrics import Figures
 from services.reporting.periods import financial_year_of_period, periods_in_year
 from services.reporting.publication import BUILDERS, Raw
 from services.reporting.targets import Target
@@ -37,14 +36,6 @@ def shown(value: object) -> str:
     return str(value)
 
 
-async def figures(context: Reporting, partnership: str, period: str) -> Figures:
-    financial_year_of_period(period)  # 422 on a malformed period
-    doc = await context.store.figures_of(partnership, period)
-    if doc is None:
-        raise Rejected("no-figures", f"no figures for {partnership} in {period}", status=404)
-    return Figures(doc.get("values", {}), doc.get("breakdowns", {}))
-
-
 @dataclass(frozen=True)
 class Tile:
     metric: str
@@ -58,7 +49,7 @@ async def scorecard(
 ) -> tuple[list[Tile], dict[str, Any]]:
     """The tiles (metrics with a target) and every published value, as the API's scorecard:
     no RAG status for a figure that is not published."""
-    fig = await figures(context, partnership, period)
+    fig = await context.figures(partnership, period)
     pub = await context.publication(partnership, financial_year_of_period(period))
     values: dict[str, Any] = pub.values(period) if controlled else dict(fig.values)
 
@@ -82,10 +73,10 @@ async def table(
     if build is None:
         raise Rejected("no-such-table", f"tables: {', '.join(BUILDERS)}", status=404)
     if controlled:
-        await figures(context, partnership, period)  # 404 for a period with no figures
+        await context.figures(partnership, period)  # 404 for a period with no figures
         pub = await context.publication(partnership, financial_year_of_period(period))
         return pub.table(name, period)
-    return build(await figures(context, partnership, period), Raw())
+    return build(await context.figures(partnership, period), Raw())
 
 
 async def trends(
