@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -239,6 +239,20 @@ class Subscription(Generic[T]):
         raise exc
 
 
+class OnAssigned(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Calls `then` with the partitions this consumer holds after every rebalance (another
+    instance of the service started or stopped), before consumption resumes."""
+
+    def __init__(self, then: Callable[[set[TopicPartition]], None]) -> None:
+        self.then = then
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.then(set(assigned))
+
+
 def subscribe(
     broker: KafkaBroker,
     subscription: Subscription[T],
@@ -246,8 +260,10 @@ def subscribe(
     group_id: str,
     batch_size: int = 500,
     description: str | None = None,
+    on_assigned: Callable[[set[TopicPartition]], None] | None = None,
 ) -> None:
-    """Register `subscription` on `broker` as an at-least-once batch subscriber."""
+    """Register `subscription` on `broker` as an at-least-once batch subscriber;
+    `on_assigned` is told of each new assignment of partitions."""
 
     topics = () if subscription.agency_topics else (subscription.topic,)
     pattern = inbound_pattern(subscription.topic) if subscription.agency_topics else None
@@ -265,6 +281,7 @@ def subscribe(
         parser=_safe_parser,
         title=f"{subscription.topic}:{subscription.service}",
         description=description,
+        listener=OnAssigned(on_assigned) if on_assigned is not None else None,
     )
     async def consume(body: list[bytes], msg: KafkaMessage) -> None:
         records = msg.raw_message

@@ -5,11 +5,12 @@ The sweep's query on the read model (undecided, past the deadline, not announced
 index lookup on MongoDB, but FerretDB answers any filter other than `_id` by reading every
 contact document: at 60,000 contacts that read, every 30 seconds, was the tail of the
 publish-to-figure latency (p99 at 1,000 events/s: 1.5 s with it, 0.8 s without). So most
-sweeps take their candidates from here, and every `overdue_full_sweep_every`-th sweep (and
-the first) still asks the read model: that one finds the contacts another instance wrote,
-or that were written before this process started. A candidate is always checked against
-its records before anything is announced, so a stale entry costs a read, never a wrong
-event.
+sweeps take their candidates from here. The read model is still asked (a full sweep) when
+what is here may be incomplete: at start (contacts written before this process started),
+after every rebalance of intake's consumers (another instance started or stopped: the
+contacts a stopped instance wrote are now this one's to announce), and every
+`overdue_full_sweep_every`-th sweep. A candidate is always checked against its records
+before anything is announced, so a stale entry costs a read, never a wrong event.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ class OpenDeadlines:
 
     def __init__(self) -> None:
         self._due: dict[Key, datetime] = {}
+        # False until the read model has been read, and again after each rebalance.
+        self.complete = False
+
+    def outdated(self) -> None:
+        """Other instances may have written open contacts missing here (a rebalance)."""
+        self.complete = False
 
     def note(self, docs: Iterable[Mapping[str, Any]]) -> None:
         """Bring the entries of these contacts up to their read-model documents: open (a

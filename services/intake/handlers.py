@@ -288,6 +288,9 @@ def setup(runtime: Runtime) -> None:
         ),
         group_id=runtime.settings.group_id(),
         batch_size=runtime.settings.consumer_batch_size,
+        # Another instance started or stopped: the open contacts it wrote may now be this
+        # one's to announce, so the next overdue sweep asks the read model.
+        on_assigned=lambda _: store_of(runtime).deadlines.outdated(),
         description="Contacts and lifecycle events (MASH decisions, early-help allocations, "
         "police VISTs and domestic abuse incidents, Operation Encompass notifications, and "
         "corrections of any of these) submitted by agency systems.",

@@ -71,14 +71,16 @@ async def mark_overdue(
 
 async def sweep_forever(runtime: Runtime) -> None:
     """The background job: sweep, wait, repeat; a failed sweep is logged and retried. The
-    first sweep and every `overdue_full_sweep_every`-th after it ask the read model."""
+    read model is asked at start, after a rebalance and every `overdue_full_sweep_every`-th
+    sweep (see `deadlines`)."""
     settings = settings_of(runtime)
     if not settings.overdue_sweep_enabled:
         return
     interval = settings.overdue_sweep_interval_s
+    deadlines = store_of(runtime).deadlines
     sweeps = 0
     while True:
-        full = sweeps % settings.overdue_full_sweep_every == 0
+        full = not deadlines.complete or sweeps % settings.overdue_full_sweep_every == 0
         try:
             await sweep_overdue(runtime, datetime.now(UTC), full=full)
         except Exception:

@@ -26,8 +26,9 @@ class IntakeSettings(ServiceSettings):
     overdue_full_sweep_every: int = Field(
         default=10,
         ge=1,
-        description="every how many sweeps the read model is asked for candidates (the "
-        "others take the open contacts this process wrote; 1: always)",
+        description="every how many sweeps the read model is asked for candidates, besides "
+        "the first sweep and the first after a rebalance (the others take the open contacts "
+        "this process knows; 1: always)",
     )
     overdue_sweep_batch: int = Field(
         default=500, ge=1, description="most overdue contacts announced by one sweep"

@@ -187,7 +187,13 @@ class ContactStore:
             "overdue_emitted": {"$ne": True},
         }
         fields = {"partnership": 1, "contact_id": 1, "decision_due_at": 1}
-        self.deadlines.note([doc async for doc in self.contacts.find(query, fields)])
+        self.deadlines.complete = True  # first: a rebalance during the read marks it again
+        try:
+            docs = [doc async for doc in self.contacts.find(query, fields)]
+        except BaseException:
+            self.deadlines.outdated()
+            raise
+        self.deadlines.note(docs)
 
 
 def to_document(file: ContactFile, version: int) -> Document:

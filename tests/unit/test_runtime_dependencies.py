@@ -52,6 +52,4 @@ def test_every_library_the_services_import_is_a_runtime_dependency() -> None:
         names = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
         if not names & declared:
             undeclared.append(f"{module} ({', '.join(sorted(names))}), imported by {where}")
-    assert undeclared == [], "imported but not in [project] dependencies: " + "; ".join(
-        undeclared
-    )
+    assert undeclared == [], "imported but not in [project] dependencies: " + "; ".join(undeclared)

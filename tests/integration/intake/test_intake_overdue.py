@@ -7,16 +7,20 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from ops.system import Infra
 from services.intake import overdue as sweep_module
 from services.intake.handlers import store_of
+from services.intake.main import create_app
 from services.intake.overdue import sweep_overdue
 from shared.contracts.intake import DECIDED, DECISION_OVERDUE
 from shared.events import Envelope, derived_id, encode
 from tests.integration.intake.helpers import NO_SWEEP, by_type, canonical, stored
-from tests.support.services import RunningService, running
+from tests.support.kafka import eventually
+from tests.support.services import RunningService, running, settings_for
 from tests.unit.intake.factories import at, contact, decision, inbound
 
 NOW = at(2026, 11, 12, 12)  # Thursday
@@ -142,3 +146,47 @@ async def test_between_full_sweeps_an_instance_sweeps_the_open_contacts_it_wrote
         assert await sweep_overdue(one.runtime, NOW, full=False) == 1
         events = by_type(await canonical(infra, one, expect=9))
         assert sorted(str(e.subject) for e in events[DECISION_OVERDUE]) == ["c-1", "c-2", "c-3"]
+
+
+async def _group_settled(infra: Infra, group: str, members: int) -> None:
+    """Wait until `group` is stable with `members` consumers (the rebalance is over)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=infra.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+
+        async def settled() -> bool:
+            responses = await admin.describe_consumer_groups([group])
+            # DescribeGroups: (error_code, group, state, protocol_type, protocol, members, ...)
+            groups = [g for r in responses for g in r.groups if g[1] == group]
+            return any(g[2] == "Stable" and len(g[5]) == members for g in groups)
+
+        await eventually(settled)
+    finally:
+        await admin.close()
+
+
+async def test_after_an_instance_stops_the_one_taking_over_announces_the_contacts_it_wrote(
+    infra: Infra, run_id: str
+) -> None:
+    # Two sweeps often, but asks the read model only at start and after a rebalance: the
+    # periodic full sweep (every few minutes by default) is out of this test.
+    quick = {"overdue_sweep_interval_s": 0.2, "overdue_full_sweep_every": 1_000_000}
+    async with running("intake", infra, run_id, **quick) as two:
+        # One: the same consumer group, not sweeping, stopped without dropping the database.
+        app = create_app(settings_for("intake", infra, run_id, **NO_SWEEP))  # type: ignore[arg-type]
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://intake",
+                headers={"content-type": two.http.headers["content-type"]},
+            ) as one,
+        ):
+            await _group_settled(infra, two.settings.group_id(), members=2)
+            r = await one.post("/events", content=encode(inbound("contact", contact("c-1"))))
+            assert r.status_code == 202, r.text
+        # One left the group: two takes its partitions, asks the read model, and finds the
+        # open contact one wrote (only one could announce it before: it was in one's memory).
+        await stored(two, "c-1", "decision-overdue")
+        events = by_type(await canonical(infra, two, expect=3))
+        assert len(events[DECISION_OVERDUE]) == 1
