@@ -288,6 +288,12 @@ def openapi(service: str) -> dict[str, Any]:
 _STACK_VARIABLES = [
     ("PULSE_KAFKA_PORT", "19092", "local stack: Kafka listener port on 127.0.0.1"),
     ("PULSE_KAFKA_CONTROLLER_PORT", "19093", "local stack: KRaft controller port"),
+    (
+        "PULSE_KAFKA_SASL_PORT",
+        "19094",
+        "local stack: Kafka's SASL/SCRAM-SHA-512 listener (user `pulse-local`), for the tests "
+        "that prove the services authenticate as compose requires",
+    ),
     ("PULSE_FERRETDB_PORT", "27027", "local stack: FerretDB (MongoDB wire) port"),
     ("PULSE_KAFKA_HEAP", "1g", "local stack: Kafka JVM heap"),
     ("PULSE_STATE_DIR", "./.pulse", "local stack data, logs and pid files"),
@@ -297,6 +303,11 @@ _STACK_VARIABLES = [
         "built FerretDB and Kafka jars, shared by clones",
     ),
     ("PULSE_NO_DOCKER", "(unset)", "set to 1 to ignore a reachable Docker engine"),
+    (
+        "PULSE_KAFKA_SASL_SERVERS",
+        "(unset)",
+        "tests with KAFKA_BOOTSTRAP_SERVERS set: the SASL listener of that local stack",
+    ),
     ("CI", "(unset)", "`true`: integration tests fail instead of skipping without infrastructure"),
 ]
 README = REPO / "README.md"

@@ -26,12 +26,21 @@ class StackError(RuntimeError):
     """The local stack cannot be provisioned or started; the message says what to do."""
 
 
+# The local broker's second client listener authenticates with SASL/SCRAM, as compose's do,
+# so that the tests prove every Kafka client of the services against it. The stack listens
+# on 127.0.0.1 only; this user exists on no other broker.
+SASL_MECHANISM = "SCRAM-SHA-512"
+SASL_USERNAME = "pulse-local"
+SASL_PASSWORD = "pulse-local-NOT-A-SECRET"  # noqa: S105 (a local-stack credential, loopback only)
+
+
 @dataclass(frozen=True)
 class StackConfig:
     kafka_port: int = 19092
     controller_port: int = 19093
     ferretdb_port: int = 27027
     kafka_heap: str = "1g"
+    sasl_port: int = 19094
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -40,11 +49,17 @@ class StackConfig:
             controller_port=int(os.environ.get("PULSE_KAFKA_CONTROLLER_PORT", cls.controller_port)),
             ferretdb_port=int(os.environ.get("PULSE_FERRETDB_PORT", cls.ferretdb_port)),
             kafka_heap=os.environ.get("PULSE_KAFKA_HEAP", cls.kafka_heap),
+            sasl_port=int(os.environ.get("PULSE_KAFKA_SASL_PORT", cls.sasl_port)),
         )
 
     @property
     def bootstrap_servers(self) -> str:
         return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def sasl_bootstrap_servers(self) -> str:
+        """The SASL/SCRAM listener (`SASL_USERNAME`, `SASL_PASSWORD`)."""
+        return f"127.0.0.1:{self.sasl_port}"
 
     @property
     def mongodb_url(self) -> str:
@@ -161,7 +176,12 @@ def _write_server_properties(cfg: StackConfig) -> Path:
     data.mkdir(parents=True, exist_ok=True)
     template = (DEPLOY_LOCAL / "kafka" / "server.properties").read_text()
     props.write_text(
-        template.format(port=cfg.kafka_port, controller_port=cfg.controller_port, data_dir=data)
+        template.format(
+            port=cfg.kafka_port,
+            controller_port=cfg.controller_port,
+            sasl_port=cfg.sasl_port,
+            data_dir=data,
+        )
     )
     return props
 
@@ -179,6 +199,13 @@ def _java_cmd(libs: Path, main: str, *args: str, heap: str = "256m") -> list[str
     ]
 
 
+_SCRAM_USER = f"{SASL_MECHANISM}=[name={SASL_USERNAME},password={SASL_PASSWORD}]"
+
+
+def _scram_marker() -> Path:
+    return state_dir() / "kafka" / "scram-user"
+
+
 def _format_storage(libs: Path, props: Path) -> None:
     data, _ = _kafka_dirs()
     if (data / "meta.properties").exists():
@@ -194,11 +221,40 @@ def _format_storage(libs: Path, props: Path) -> None:
             cluster_id,
             "-c",
             str(props),
+            "--add-scram",
+            _SCRAM_USER,
         ),
         cwd=None,
         log=state_dir() / "logs" / "kafka-format.log",
         what="Formatting Kafka storage",
     )
+    _scram_marker().write_text(SASL_USERNAME + "\n")
+
+
+def _ensure_scram_user(libs: Path, cfg: StackConfig) -> None:
+    """Storage formatted before the SASL listener existed has no SCRAM user: add it once,
+    through the running broker."""
+    if _scram_marker().exists():
+        return
+    _run(
+        _java_cmd(
+            libs,
+            "kafka.admin.ConfigCommand",
+            "--bootstrap-server",
+            cfg.bootstrap_servers,
+            "--alter",
+            "--add-config",
+            f"{SASL_MECHANISM}=[password={SASL_PASSWORD}]",
+            "--entity-type",
+            "users",
+            "--entity-name",
+            SASL_USERNAME,
+        ),
+        cwd=None,
+        log=state_dir() / "logs" / "kafka-scram.log",
+        what="Adding the local SCRAM user",
+    )
+    _scram_marker().write_text(SASL_USERNAME + "\n")
 
 
 async def _kafka_ready(bootstrap: str) -> bool:
@@ -282,7 +338,11 @@ def up(cfg: StackConfig | None = None, say: Say = print) -> StackConfig:
         processes.start("kafka", _java_cmd(libs, "kafka.Kafka", str(props), heap=cfg.kafka_heap))
     _wait("ferretdb", lambda: ferretdb_answers(cfg), 30)
     _wait("kafka", lambda: kafka_answers(cfg), 90)
-    say(f"kafka     {cfg.bootstrap_servers}  (Apache Kafka 4.1.1, KRaft)")
+    _ensure_scram_user(libs, cfg)
+    say(
+        f"kafka     {cfg.bootstrap_servers}  (Apache Kafka 4.1.1, KRaft; "
+        f"SASL/SCRAM on {cfg.sasl_bootstrap_servers})"
+    )
     say(f"ferretdb  {cfg.mongodb_url}  (FerretDB 1.24.0, SQLite)")
     return cfg
 

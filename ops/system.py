@@ -31,10 +31,28 @@ Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
+class KafkaSasl:
+    """A SASL/SCRAM listener of the same broker, and a user it knows."""
+
+    bootstrap_servers: str
+    mechanism: str
+    username: str
+    password: str
+
+
+def local_sasl(bootstrap_servers: str) -> KafkaSasl:
+    return KafkaSasl(
+        bootstrap_servers, stack.SASL_MECHANISM, stack.SASL_USERNAME, stack.SASL_PASSWORD
+    )
+
+
+@dataclass(frozen=True)
 class Infra:
     kafka_bootstrap_servers: str
     mongodb_url: str
     origin: str  # environment | docker | local
+    # The broker's SASL/SCRAM listener, where there is one (the local stack has).
+    kafka_sasl: KafkaSasl | None = None
 
 
 def docker_available() -> bool:
@@ -57,7 +75,9 @@ def infra_from_env() -> Infra | None:
     kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     mongo = os.environ.get("MONGODB_URL")
     if kafka and mongo:
-        return Infra(kafka, mongo, "environment")
+        # A local stack's SASL listener, when the servers given are one's (tests only).
+        sasl = os.environ.get("PULSE_KAFKA_SASL_SERVERS")
+        return Infra(kafka, mongo, "environment", local_sasl(sasl) if sasl else None)
     return None
 
 

@@ -60,7 +60,7 @@ class Runtime:
         )
         self.dead_letters = DeadLetters(self.broker, self.service, self.metrics)
         self.events_out = EventProducer(
-            settings.kafka_bootstrap_servers, client_id=self.service, **_admin_options(settings)
+            settings.kafka_bootstrap_servers, client_id=self.service, **settings.kafka_options()
         )
         self._client: AsyncMongoClient[Document] | None = None
 
@@ -107,17 +107,6 @@ class Runtime:
         if self._client is not None:
             await self._client.close()
             self._client = None
-
-
-def _admin_options(settings: ServiceSettings) -> dict[str, Any]:
-    if not settings.kafka_sasl_mechanism:
-        return {}
-    return {
-        "security_protocol": "SASL_PLAINTEXT",
-        "sasl_mechanism": settings.kafka_sasl_mechanism,
-        "sasl_plain_username": settings.kafka_username,
-        "sasl_plain_password": settings.kafka_password,
-    }
 
 
 Job = Callable[[Runtime], Coroutine[Any, Any, None]]
@@ -171,7 +160,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
             await job(runtime)
         topics = [*spec.consumes, *spec.produces, *(dlq(t) for t in spec.consumes)]
         await ensure_topics(
-            settings.kafka_bootstrap_servers, topics, admin_options=_admin_options(settings)
+            settings.kafka_bootstrap_servers, topics, admin_options=settings.kafka_options()
         )
         await runtime.events_out.start()
         await runtime.broker.start()
@@ -184,7 +173,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 settings.kafka_bootstrap_servers,
                 settings.group_id(),
                 list(spec.consumes),
-                _admin_options(settings),
+                settings.kafka_options(),
                 settings.consumer_lag_interval_s,
             )
             tasks.append(asyncio.create_task(lag))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -91,6 +91,18 @@ class ServiceSettings(BaseSettings):
 
     def group_id(self) -> str:
         return self.consumer_group or f"{self.topic_prefix}pulse-{self.service_name}"
+
+    def kafka_options(self) -> dict[str, Any]:
+        """The connection options every aiokafka client of this service takes (admin,
+        consumer, producer): SASL/SCRAM when a mechanism is set (compose), else none."""
+        if not self.kafka_sasl_mechanism:
+            return {}
+        return {
+            "security_protocol": "SASL_PLAINTEXT",
+            "sasl_mechanism": self.kafka_sasl_mechanism,
+            "sasl_plain_username": self.kafka_username,
+            "sasl_plain_password": self.kafka_password,
+        }
 
 
 def load_settings(cls: type[S], **overrides: object) -> S:

@@ -58,9 +58,9 @@ Progress = Callable[[int, int], None]
 PARALLEL_ABOVE = 50_000
 
 
-async def _partitions(bootstrap: str, names: tuple[str, ...]) -> list[TopicPartition]:
+async def _partitions(settings: ServiceSettings, names: tuple[str, ...]) -> list[TopicPartition]:
     """Every partition of the topics that exist (a service that never published has none)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="reporting-rebuild")
+    admin = _admin(settings)
     await admin.start()
     try:
         described = await admin.describe_topics(list(names))
@@ -102,9 +102,17 @@ def check_history(beginnings: Mapping[TopicPartition, int]) -> None:
         )
 
 
-async def _live_members(bootstrap: str, group: str) -> int:
+def _admin(settings: ServiceSettings) -> AIOKafkaAdminClient:
+    return AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id="reporting-rebuild",
+        **settings.kafka_options(),
+    )
+
+
+async def _live_members(settings: ServiceSettings, group: str) -> int:
     """How many consumers are members of `group` now (0 for an empty or unknown group)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="reporting-rebuild")
+    admin = _admin(settings)
     await admin.start()
     try:
         responses = await admin.describe_consumer_groups([group])
@@ -143,7 +151,7 @@ async def rebuild(
     started = time.monotonic()
     collector.tune()
     group = settings.group_id()
-    if not force and (members := await _live_members(settings.kafka_bootstrap_servers, group)):
+    if not force and (members := await _live_members(settings, group)):
         raise ReportingRunning(
             f"reporting is running: its consumer group {group!r} has {members} member(s). "
             "Stop the reporting service first (pulse stop reporting, or docker compose stop "
@@ -158,11 +166,12 @@ async def rebuild(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         client_id="reporting-rebuild",
+        **settings.kafka_options(),
     )
     await consumer.start()
     pool: Executor | None = None
     try:
-        partitions = await _partitions(settings.kafka_bootstrap_servers, topics.canonical)
+        partitions = await _partitions(settings, topics.canonical)
         consumer.assign(partitions)
         begin = await consumer.beginning_offsets(partitions)
         check_history(begin)  # before anything is dropped

@@ -63,6 +63,7 @@ def private_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateS
         controller_port=free_port(),
         ferretdb_port=free_port(),
         kafka_heap="512m",
+        sasl_port=free_port(),
     )
     private = PrivateStack(cfg, tmp_path_factory.mktemp("private-stack"))
     try:

@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Iterator
 
 from ops import stack
-from ops.system import Infra, docker_available, infra_from_env
+from ops.system import Infra, docker_available, infra_from_env, local_sasl
 
 
 @contextlib.contextmanager
@@ -41,7 +41,12 @@ def provide(say: stack.Say = print) -> Iterator[Infra]:
     if not was_running:
         stack.up(cfg, say=say)
     try:
-        yield Infra(cfg.bootstrap_servers, cfg.mongodb_url, "local")
+        yield Infra(
+            cfg.bootstrap_servers,
+            cfg.mongodb_url,
+            "local",
+            local_sasl(cfg.sasl_bootstrap_servers),
+        )
     finally:
         if not was_running:
             stack.down(say=say)
