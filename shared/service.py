@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared import audit, collector, consumer_lag, http_boundary
+from shared import audit, collector, consumer_lag, http_boundary, workdays
 from shared.auth import KeyStore, Principal, middleware
 from shared.consumer import DeadLetters, Delivery
 from shared.events import Envelope
@@ -110,6 +110,11 @@ class Runtime:
 
 
 Job = Callable[[Runtime], Coroutine[Any, Any, None]]
+
+
+async def load_bank_holidays(runtime: Runtime) -> None:
+    """An `on_start` job of the services that count working days."""
+    workdays.load_bank_holidays()
 
 
 def _home_page(title: str) -> Callable[[], Coroutine[Any, Any, HTMLResponse]]:

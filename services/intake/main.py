@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.intake import api, handlers, overdue
 from services.intake.settings import IntakeSettings
-from shared.service import ServiceSpec, build_app
+from shared.service import ServiceSpec, build_app, load_bank_holidays
 from shared.settings import load_settings
 from shared.topics import Topics
 
@@ -22,7 +22,7 @@ def spec(topics: Topics) -> ServiceSpec:
         produces=[topics.intake_events],
         setup=handlers.setup,
         routers=[api.router],
-        on_start=[handlers.create_indexes],
+        on_start=[handlers.create_indexes, load_bank_holidays],
         background=[overdue.sweep_forever],
     )
 
