@@ -199,9 +199,8 @@ def simulate(
     ] = None,
 ) -> None:
     """Publish a simulated partnership year through the real inbound paths."""
-    from rich.progress import Progress
-
     from ops import simulate as sim
+    from ops.progress import progress as progress_display
 
     if via not in ("kafka", "http", "both"):
         raise typer.BadParameter("kafka, http or both", param_hint="--via")
@@ -220,7 +219,7 @@ def simulate(
             api_key=api_key or _dev_service_key(),
             totals_out=totals_out,
         )
-        with Progress() as progress:
+        with progress_display() as progress:
             if years:  # --totals-out then holds every year's result, by year
                 results = sim.simulate_years(options, sim.years_of(years), progress)
             else:
@@ -271,9 +270,8 @@ def bench(
     import shlex
     import sys
 
-    from rich.progress import Progress
-
     from ops import bench as measure
+    from ops.progress import progress as progress_display
 
     env = dict(item.split("=", 1) for item in service_env or [] if "=" in item)
     options = measure.BenchOptions(
@@ -288,7 +286,7 @@ def bench(
         doc=measure.DOC if write else None,
         command=shlex.join(["pulse", *sys.argv[1:]]),
     )
-    with Progress() as progress:
+    with progress_display() as progress:
         result = measure.bench(options, progress)
     for line in result.lines():
         typer.echo(line)
@@ -315,8 +313,9 @@ def reporting_rebuild(
     none."""
     import asyncio
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
 
+    from ops.progress import progress as progress_display
     from services.reporting.main import SETTINGS as REPORTING_SETTINGS
     from services.reporting.rebuild import HistoryCut, ReportingRunning
     from services.reporting.rebuild import rebuild as replay
@@ -324,7 +323,7 @@ def reporting_rebuild(
 
     settings = load_settings(REPORTING_SETTINGS, **_local_defaults())
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns) as bar:
+    with progress_display(*columns) as bar:
         task = bar.add_task("replaying canonical events", total=None)
 
         def progress(done: int, total: int) -> None:
