@@ -211,24 +211,21 @@ def _format_storage(libs: Path, props: Path) -> None:
     if (data / "meta.properties").exists():
         return
     cluster_id = uuid.uuid4().hex[:22]
-    _run(
-        _java_cmd(
-            libs,
-            "kafka.tools.StorageTool",
-            "format",
-            "--standalone",
-            "-t",
-            cluster_id,
-            "-c",
-            str(props),
-            "--add-scram",
-            _SCRAM_USER,
-        ),
-        cwd=None,
-        log=state_dir() / "logs" / "kafka-format.log",
-        what="Formatting Kafka storage",
+    # (the SCRAM user is written into the new cluster's metadata at format)
+    _kafka_tool(
+        libs,
+        "Formatting Kafka storage",
+        "kafka-format.log",
+        ["kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(props)],
+        ["--add-scram", _SCRAM_USER],
     )
     _scram_marker().write_text(SASL_USERNAME + "\n")
+
+
+def _kafka_tool(libs: Path, what: str, log_name: str, *argv: list[str]) -> None:
+    """Run one of Kafka's command-line tools (a main class and its arguments)."""
+    main, *args = [arg for part in argv for arg in part]
+    _run(_java_cmd(libs, main, *args), cwd=None, log=state_dir() / "logs" / log_name, what=what)
 
 
 def _ensure_scram_user(libs: Path, cfg: StackConfig) -> None:
@@ -236,23 +233,13 @@ def _ensure_scram_user(libs: Path, cfg: StackConfig) -> None:
     through the running broker."""
     if _scram_marker().exists():
         return
-    _run(
-        _java_cmd(
-            libs,
-            "kafka.admin.ConfigCommand",
-            "--bootstrap-server",
-            cfg.bootstrap_servers,
-            "--alter",
-            "--add-config",
-            f"{SASL_MECHANISM}=[password={SASL_PASSWORD}]",
-            "--entity-type",
-            "users",
-            "--entity-name",
-            SASL_USERNAME,
-        ),
-        cwd=None,
-        log=state_dir() / "logs" / "kafka-scram.log",
-        what="Adding the local SCRAM user",
+    _kafka_tool(
+        libs,
+        "Adding the local SCRAM user",
+        "kafka-scram.log",
+        ["kafka.admin.ConfigCommand", "--bootstrap-server", cfg.bootstrap_servers, "--alter"],
+        ["--add-config", f"{SASL_MECHANISM}=[password={SASL_PASSWORD}]"],
+        ["--entity-type", "users", "--entity-name", SASL_USERNAME],
     )
     _scram_marker().write_text(SASL_USERNAME + "\n")
 
