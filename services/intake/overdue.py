@@ -71,8 +71,8 @@ async def mark_overdue(
 
 async def sweep_forever(runtime: Runtime) -> None:
     """The background job: sweep, wait, repeat; a failed sweep is logged and retried. The
-    read model is asked at start, after a rebalance and every `overdue_full_sweep_every`-th
-    sweep (see `deadlines`)."""
+    read model is asked at start, after a rebalance, when a contact let go from memory may be
+    due, and every `overdue_full_sweep_every`-th sweep (see `deadlines`)."""
     settings = settings_of(runtime)
     if not settings.overdue_sweep_enabled:
         return
@@ -80,9 +80,10 @@ async def sweep_forever(runtime: Runtime) -> None:
     deadlines = store_of(runtime).deadlines
     sweeps = 0
     while True:
-        full = not deadlines.complete or sweeps % settings.overdue_full_sweep_every == 0
+        now = datetime.now(UTC)
+        full = deadlines.stale(now) or sweeps % settings.overdue_full_sweep_every == 0
         try:
-            await sweep_overdue(runtime, datetime.now(UTC), full=full)
+            await sweep_overdue(runtime, now, full=full)
         except Exception:
             log.exception("overdue sweep failed; retrying in %.0fs", interval)
         sweeps += 1

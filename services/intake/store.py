@@ -187,13 +187,19 @@ class ContactStore:
             "overdue_emitted": {"$ne": True},
         }
         fields = {"partnership": 1, "contact_id": 1, "decision_due_at": 1}
-        self.deadlines.complete = True  # first: a rebalance during the read marks it again
+        self.deadlines.reading()
         try:
-            docs = [doc async for doc in self.contacts.find(query, fields)]
+            # Noted as they come, so that memory stays within the deadlines' bound.
+            chunk: list[Document] = []
+            async for doc in self.contacts.find(query, fields):
+                chunk.append(doc)
+                if len(chunk) == 10_000:
+                    self.deadlines.note(chunk)
+                    chunk = []
+            self.deadlines.note(chunk)
         except BaseException:
             self.deadlines.outdated()
             raise
-        self.deadlines.note(docs)
 
 
 def to_document(file: ContactFile, version: int) -> Document:
