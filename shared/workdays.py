@@ -17,11 +17,11 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 
-def load_bank_holidays(today: date | None = None) -> None:
+def load_bank_holidays() -> None:
     """Load this year's and next year's bank holidays now: the first look-up imports the
     `holidays` package's country modules (about a quarter of a second), which a service does
     at start rather than in the middle of its first batch."""
-    year = (today or date.today()).year
+    year = date.today().year
     _bank_holidays(year)
     _bank_holidays(year + 1)
 

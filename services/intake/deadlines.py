@@ -39,23 +39,23 @@ class OpenDeadlines:
         self._due: dict[Key, datetime] = {}
         self._keep = keep
         # False until the read model has been read, and again after each rebalance.
-        self.complete = False
+        self._complete = False
         # No open contact let go (to stay within `keep`) is due before this.
         self._beyond: datetime | None = None
 
     def outdated(self) -> None:
         """Other instances may have written open contacts missing here (a rebalance)."""
-        self.complete = False
+        self._complete = False
 
     def reading(self) -> None:
         """A read of every open contact in the read model begins (a full sweep)."""
-        self.complete = True  # a rebalance during the read marks it again
+        self._complete = True  # a rebalance during the read marks it again
         self._beyond = None
 
     def stale(self, now: datetime) -> bool:
         """Whether a sweep at `now` must read the read model: open contacts may be missing
         here (start, rebalance), or one let go may be due."""
-        return not self.complete or (self._beyond is not None and self._beyond <= now)
+        return not self._complete or (self._beyond is not None and self._beyond <= now)
 
     def note(self, docs: Iterable[Mapping[str, Any]]) -> None:
         """Bring the entries of these contacts up to their read-model documents: open (a
