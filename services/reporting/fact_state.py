@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -51,7 +51,11 @@ class FactState:
     """All facts this process knows, and the next offset applied per stream."""
 
     _docs: dict[str, dict[FactKey, Document]] = field(default_factory=lambda: defaultdict(dict))
-    _years: dict[YearKey, set[FactKey]] = field(default_factory=lambda: defaultdict(set))
+    # Each year's facts by kind (kind -> keys): a year's figures read only the kinds that are
+    # not running sums, so the contacts that make most of a year are never walked again.
+    _years: dict[YearKey, dict[str, set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set))
+    )
     positions: dict[str, int] = field(default_factory=dict)
     _forbidden: set[tuple[str, str, str]] = field(default_factory=set)
     generation: str | None = None
@@ -100,9 +104,9 @@ class FactState:
             self._count(partnership, kind, doc, 1)
             after = doc.get("fy")
             if before != after and before is not None:
-                self._years[(partnership, str(before))].discard(fact)
+                self._years[(partnership, str(before))][kind].discard(key)
             if after is not None:
-                self._years[(partnership, str(after))].add(fact)
+                self._years[(partnership, str(after))][kind].add(key)
             for fy in {before, after} - {None}:
                 touched.add((partnership, str(fy)))
                 if kind == ACTIONS and today is not None:
@@ -119,7 +123,7 @@ class FactState:
                 self._count(partnership, fact[0], doc, -1)
             if doc is not None and doc.get("fy") is not None:
                 year = (partnership, str(doc["fy"]))
-                self._years[year].discard(fact)
+                self._years[year][fact[0]].discard(fact[1])
                 touched.add(year)
         return touched
 
@@ -146,8 +150,10 @@ class FactState:
         if running is None:
             running = RunningYear(fy)
             docs = self._docs.get(partnership, {})
-            for fact in self._years.get((partnership, fy), ()):
-                running.add(fact[0], resolve(docs[fact]))
+            for kind, keys in self._years.get((partnership, fy), {}).items():
+                if kind in ADDITIVE_KINDS:
+                    for key in keys:
+                        running.add(kind, resolve(docs[(kind, key)]))
             self._running[(partnership, fy)] = running
         return running
 
@@ -167,17 +173,16 @@ class FactState:
         overdue as at the end of every period until it is complete (`metrics`)."""
         out: dict[str, list[Document]] = {kind: [] for kind in KINDS if kind not in skip}
         docs = self._docs.get(partnership, {})
-        for fact in self._years.get((partnership, fy), ()):
-            if fact[0] not in skip:
-                out[fact[0]].append(resolve(docs[fact]))
+        for kind, keys in self._years.get((partnership, fy), {}).items():
+            if kind not in skip:
+                out[kind].extend(resolve(docs[(kind, key)]) for key in keys)
         earlier = (
-            fact
-            for (p, year), facts in self._years.items()
+            key
+            for (p, year), kinds in self._years.items()
             if p == partnership and year < fy
-            for fact in facts
-            if fact[0] == ACTIONS
+            for key in kinds.get(ACTIONS, ())
         )
-        out[ACTIONS].extend(resolve(docs[fact]) for fact in earlier)
+        out[ACTIONS].extend(resolve(docs[(ACTIONS, key)]) for key in earlier)
         return out
 
     def forbid(self, partnership: str, kinds: Sequence[str], keys: Iterable[str]) -> set[YearKey]:
@@ -208,6 +213,3 @@ class FactState:
 
     def __len__(self) -> int:
         return sum(len(d) for d in self._docs.values())
-
-    def years(self) -> Mapping[YearKey, set[FactKey]]:
-        return self._years
