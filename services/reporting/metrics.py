@@ -68,6 +68,18 @@ class _Period:
         if row is not None and column is not None:
             self.by2[name][_key(row)][_key(column)] += self.sign
 
+    def merge(self, other: _Period) -> None:
+        """Add another accumulator's sums to these."""
+        self.counts.update(other.counts)
+        for name, values in other.samples.items():
+            self.samples[name].update(values)
+        for name, counts in other.by.items():
+            self.by[name].update(counts)
+        for name, rows in other.by2.items():
+            mine = self.by2[name]
+            for row, columns in rows.items():
+                mine[row].update(columns)
+
     def copy(self) -> _Period:
         """A new accumulator holding these sums (without what was taken back to nothing)."""
         out = _Period()
@@ -464,11 +476,16 @@ class RunningYear:
     few whose figures are not sums: actions, enrolments, audits), kept as documents come and
     go: a changed document's old contribution is taken out and its new one added, so a
     year's figures cost the work of its changes, not of its size. Medians are kept as counts
-    of each value, so they come out exact."""
+    of each value, so they come out exact.
+
+    A document is added once, to the sums of its own (quarter, month) cell; the year's and
+    each quarter's sums are the cells' added up when figures are asked for (`periods`), so a
+    change costs one contribution, not three."""
 
     def __init__(self, fy: str) -> None:
         self.fy = fy
-        self.periods = {period: _Period() for period in periods_in_year(fy)}
+        self._in_year = frozenset(periods_in_year(fy))
+        self._cells: dict[tuple[str | None, str | None], _Period] = {}
         self.waits: Counter[casework.Wait] = Counter()  # early-help waits, for "as at" figures
 
     def add(self, kind: str, doc: Doc, sign: int = 1) -> None:
@@ -476,19 +493,32 @@ class RunningYear:
         years and kinds that are not sums are left to `finish_year`."""
         if kind not in ADDITIVE_KINDS or doc.get("fy") != self.fy:
             return
-        contribute = CONTRIBUTIONS[kind]
-        for period in (self.fy, doc.get("quarter"), doc.get("month")):
-            acc = self.periods.get(period) if period is not None else None
-            if acc is None:
-                continue
-            acc.sign = sign
-            try:
-                contribute(acc, doc)
-            finally:
-                acc.sign = 1
+        quarter, month = doc.get("quarter"), doc.get("month")
+        cell = (
+            quarter if quarter in self._in_year else None,
+            month if month in self._in_year else None,
+        )
+        acc = self._cells.get(cell)
+        if acc is None:
+            acc = self._cells[cell] = _Period()
+        acc.sign = sign
+        try:
+            CONTRIBUTIONS[kind](acc, doc)
+        finally:
+            acc.sign = 1
         if kind == f.CONTACTS:
             for wait in casework.waits([doc]):
                 self.waits[wait] += sign
+
+    def periods(self) -> dict[str, _Period]:
+        """Every period of the year (the year, its quarters, its months) with its sums, new
+        accumulators the caller may add to."""
+        out = {period: _Period() for period in periods_in_year(self.fy)}
+        for (quarter, month), acc in self._cells.items():
+            for period in (self.fy, quarter, month):
+                if period is not None:
+                    out[period].merge(acc)
+        return {period: acc.copy() for period, acc in out.items()}
 
 
 def finish_year(
@@ -503,7 +533,7 @@ def finish_year(
     fy = running.fy
     now = as_at or datetime.now(UTC)
     today = today or now.astimezone(LONDON).date()
-    periods = {period: acc.copy() for period, acc in running.periods.items()}
+    periods = running.periods()
     workforce = _workforce(facts.get(f.WORKFORCE, ()), fy)
     for kind, docs in facts.items():
         contribute = CONTRIBUTIONS.get(kind)
