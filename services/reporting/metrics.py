@@ -80,21 +80,23 @@ class _Period:
             for row, columns in rows.items():
                 mine[row].update(columns)
 
-    def copy(self) -> _Period:
-        """A new accumulator holding these sums (without what was taken back to nothing)."""
-        out = _Period()
-        out.counts = Counter(self.counts)
-        for name, values in self.samples.items():
-            if values := +values:
-                out.samples[name] = values
-        for name, counts in self.by.items():
-            if counts := +counts:
-                out.by[name] = counts
-        for name, rows in self.by2.items():
-            table = {row: cells for row, columns in rows.items() if (cells := +columns)}
-            if table:
-                out.by2[name].update(table)
-        return out
+    def prune(self) -> None:
+        """Drop the values and breakdown keys whose sums were taken back to nothing."""
+        for name, values in list(self.samples.items()):
+            self.samples[name] = +values
+            if not self.samples[name]:
+                del self.samples[name]
+        for name, counts in list(self.by.items()):
+            self.by[name] = +counts
+            if not self.by[name]:
+                del self.by[name]
+        for name, rows in list(self.by2.items()):
+            for row, columns in list(rows.items()):
+                rows[row] = +columns
+                if not rows[row]:
+                    del rows[row]
+            if not rows:
+                del self.by2[name]
 
 
 def _key(value: object) -> str:
@@ -518,7 +520,9 @@ class RunningYear:
             for period in (self.fy, quarter, month):
                 if period is not None:
                     out[period].merge(acc)
-        return {period: acc.copy() for period, acc in out.items()}
+        for acc in out.values():
+            acc.prune()
+        return out
 
 
 def finish_year(
