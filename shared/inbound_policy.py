@@ -20,8 +20,10 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field, ValidationInfo
@@ -386,8 +388,26 @@ FreeText = Annotated[
 # -- dates -----------------------------------------------------------------------------------
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+class _Today:
+    """Today's UTC date, worked out once a day: every date and time of every event is checked
+    against it, and reading the clock as a date was a tenth of a canonical envelope's
+    validation. `clock` gives POSIX seconds; the next UTC midnight says when to work it out
+    again."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.day = date.min
+        self.until = -math.inf
+
+    def __call__(self) -> date:
+        now = self.clock()
+        if now >= self.until:
+            self.day = datetime.fromtimestamp(now, UTC).date()
+            self.until = datetime.combine(self.day + timedelta(days=1), dt_time(), UTC).timestamp()
+        return self.day
+
+
+_today = _Today()
 
 
 def latest_occurrence() -> date:

@@ -5,6 +5,7 @@ London time, so an event at 23:30 UTC on 31 March 2021 (00:30 BST on 1 April) co
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -49,7 +50,13 @@ def periods_of(moment: datetime | date) -> Periods:
             "unplaceable-period",
             f"a date outside {FIRST_YEAR}-{LAST_YEAR} cannot be placed in a financial year",
         )
-    day = moment.astimezone(LONDON).date() if isinstance(moment, datetime) else moment
+    return _periods_of_day(
+        moment.astimezone(LONDON).date() if isinstance(moment, datetime) else moment
+    )
+
+
+@functools.lru_cache(maxsize=8192)  # pure; every event is placed, on a few thousand days
+def _periods_of_day(day: date) -> Periods:
     fy = financial_year_of(day)
     quarter = (day.month - 4) % 12 // 3 + 1
     return Periods(fy, f"{fy}-Q{quarter}", f"{day.year:04d}-{day.month:02d}")

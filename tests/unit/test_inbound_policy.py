@@ -12,6 +12,7 @@ import pytest
 from services.intake.handlers import ACCEPTED as INTAKE
 from services.reviews.handlers import ACCEPTED as REVIEWS
 from services.training.handlers import ACCEPTED as TRAINING
+from shared import inbound_policy
 from shared.contracts import decode_inbound
 from shared.contracts import reviews as r
 from shared.contracts import training as t
@@ -374,6 +375,19 @@ def test_inbound_times_fall_between_2000_and_tomorrow(field: str, value: str) ->
         decode_inbound(_raw(SUBMITTED, _contact(**{field: value})), INTAKE)
     assert caught.value.reason == "schema"
     assert "between 2000-01-01" in caught.value.detail
+
+
+def test_today_moves_on_at_utc_midnight_though_the_date_is_worked_out_once_a_day() -> None:
+    midnight = datetime(2026, 3, 29, tzinfo=UTC).timestamp()  # also the night clocks go forward
+    clock = [midnight - 1.0]
+    today = inbound_policy._Today(lambda: clock[0])
+    assert today() == date(2026, 3, 28)
+    clock[0] = midnight - 0.000001
+    assert today() == date(2026, 3, 28)
+    clock[0] = midnight
+    assert today() == date(2026, 3, 29)
+    clock[0] = midnight + 3 * 86_400 + 0.5
+    assert today() == date(2026, 4, 1)
 
 
 def test_planned_dates_may_lie_a_few_years_ahead_but_not_more() -> None:
