@@ -389,10 +389,9 @@ FreeText = Annotated[
 
 
 class _Today:
-    """Today's UTC date, worked out once a day: every date and time of every event is checked
-    against it, and reading the clock as a date was a tenth of a canonical envelope's
-    validation. `clock` gives POSIX seconds; the next UTC midnight says when to work it out
-    again."""
+    """Today's UTC date, worked out once a day rather than for each date and time of each
+    event checked against it. `clock` gives POSIX seconds; the next UTC midnight says when
+    to work it out again."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock

@@ -378,7 +378,7 @@ def test_inbound_times_fall_between_2000_and_tomorrow(field: str, value: str) ->
 
 
 def test_today_moves_on_at_utc_midnight_though_the_date_is_worked_out_once_a_day() -> None:
-    midnight = datetime(2026, 3, 29, tzinfo=UTC).timestamp()  # also the night clocks go forward
+    midnight = datetime(2026, 3, 29, tzinfo=UTC).timestamp()
     clock = [midnight - 1.0]
     today = inbound_policy._Today(lambda: clock[0])
     assert today() == date(2026, 3, 28)
