@@ -69,8 +69,11 @@ class _Period:
             self.by2[name][_key(row)][_key(column)] += self.sign
 
     def merge(self, other: _Period) -> None:
-        """Add another accumulator's sums to these."""
+        """Add another accumulator's sums to these (and its learners reached: a union, which
+        is why enrolments are not running sums)."""
         self.counts.update(other.counts)
+        for org, learners in other.reached.items():
+            self.reached[org] |= learners
         for name, values in other.samples.items():
             self.samples[name].update(values)
         for name, counts in other.by.items():

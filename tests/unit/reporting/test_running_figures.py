@@ -13,7 +13,7 @@ import pytest
 from services.reporting import facts as f
 from services.reporting.fact_state import FactState, Stored
 from services.reporting.facts import placed
-from services.reporting.metrics import compute_year
+from services.reporting.metrics import _Period, compute_year
 
 P = "p1"
 YEARS = ("2021-22", "2022-23")
@@ -149,3 +149,20 @@ def test_running_figures_are_not_built_for_a_year_nobody_asked_for() -> None:
     state.apply([{"k": f.CONTACTS, "p": P, "i": "c1", "f": placed(date(2022, 6, 1))}])
     assert state.figures(P, "2021-22", as_at=AS_AT)["2021-22"].values["contacts_received"] == 1
     assert state.figures(P, "2022-23", as_at=AS_AT)["2022-23"].values["contacts_received"] == 1
+
+
+def test_merging_accumulators_adds_every_sum_and_unites_learners_reached() -> None:
+    a, b = _Period(), _Period()
+    a.count("contacts_received")
+    a.sample("acknowledgement_seconds", 30)
+    a.breakdown("contacts_by_source", "1")
+    a.reached["police"].add("l1")
+    b.count("contacts_received")
+    b.sample("acknowledgement_seconds", 30)
+    b.breakdown("contacts_by_source", "6")
+    b.reached["police"].update({"l1", "l2"})
+    a.merge(b)
+    assert a.counts["contacts_received"] == 2
+    assert a.samples["acknowledgement_seconds"] == {30: 2}
+    assert a.by["contacts_by_source"] == {"1": 1, "6": 1}
+    assert a.reached["police"] == {"l1", "l2"}
